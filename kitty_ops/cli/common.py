@@ -1,0 +1,60 @@
+"""Options and output shared by the subcommands."""
+from __future__ import annotations
+
+import functools
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from kitty_ops import git
+from kitty_ops.errors import InvalidInput
+
+
+def resolve_repo(directory: str | None) -> Path:
+    """The repository root kitty-ops works in: the git top level of `directory`
+    (default: the current directory), or the directory itself outside git."""
+    path = Path(directory) if directory else Path.cwd()
+    if not path.is_dir():
+        raise InvalidInput(f"--repo {directory}: no such directory")
+    return git.toplevel(path) or path.resolve()
+
+
+def repo_option(command: Callable) -> Callable:
+    """Add `--repo DIR` and pass the resolved root as `repo`."""
+
+    @click.option(
+        "--repo",
+        "repo_dir",
+        metavar="DIR",
+        help="Repository to work in (default: the git top level of the current directory).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, repo_dir: str | None, **kwargs: Any) -> Any:
+        return command(*args, repo=resolve_repo(repo_dir), **kwargs)
+
+    return wrapper
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+def use_color() -> bool | None:
+    """None lets click decide (colour on a terminal only); NO_COLOR turns it off."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def format_age(hours: float | None) -> str:
+    if hours is None:
+        return "?"
+    if hours < 1:
+        return f"{max(hours * 60, 0):.0f}m"
+    if hours < 48:
+        return f"{hours:.1f}h"
+    return f"{hours / 24:.0f}d"

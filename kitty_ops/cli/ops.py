@@ -1,0 +1,118 @@
+"""`kitty-ops start`, `complete` and `commit`: writing Ops."""
+from __future__ import annotations
+
+import click
+
+from kitty_ops.cli.common import echo_json, json_option, repo_option
+from kitty_ops.commit import commit_op
+from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM, KittyOpsError
+from kitty_ops.executor import complete_invocation, start_invocation
+
+
+@click.command()
+@click.option("--profile", "profile_id", required=True, help="Who runs the Op (a one-word profile id).")
+@click.option("--action", required=True, help="What the Op does (a one-word action, e.g. implement).")
+@click.option("--request-text", help="The request that started the Op.")
+@click.option("--actor", help="The agent or person acting (e.g. claude).")
+@click.option("--mode-of-work", help="e.g. task_execution.")
+@click.option("--mission-id", help="The mission this Op belongs to (adds lifecycle lines).")
+@click.option("--wp-id", help="The work package within the mission.")
+@click.option("--model-id", help="The model that runs the Op.")
+@json_option
+@repo_option
+def start(repo, profile_id, action, as_json, **optional) -> int:
+    """Start an Op: write its `started` line and print its id.
+
+    \b
+    Example:
+      op=$(kitty-ops start --profile implementer --action implement --mission-id M1)
+    """
+    optional = {name: value for name, value in optional.items() if value is not None}
+    record = start_invocation(repo, profile_id, action, **optional)
+    if as_json:
+        echo_json(record.model_dump(mode="json", exclude_none=True))
+    else:
+        click.echo(record.invocation_id)
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("op_id")
+@click.option(
+    "--outcome",
+    type=click.Choice(["done", "failed", "abandoned"]),
+    default="done",
+    show_default=True,
+)
+@click.option("--evidence", "evidence_ref", help="A reference to the evidence of the outcome.")
+@click.option("--artifact", "artifacts", multiple=True, metavar="PATH", help="An artifact the Op produced (repeatable).")
+@click.option("--commit-sha", help="A commit the Op produced, recorded as a commit_link.")
+@click.option("--no-commit", is_flag=True, help="Write the record only; leave it pending (no hook, no commit).")
+@json_option
+@repo_option
+def complete(repo, op_id, outcome, evidence_ref, artifacts, commit_sha, no_commit, as_json) -> int:
+    """Complete an Op and commit its record as `op(<profile>): <action> [<id8>]`.
+
+    Committing is best effort: when it cannot be done now (a merge in
+    progress, a detached HEAD, ...) the Op is still completed, a warning says
+    why, and `kitty-ops commit --pending` commits it later.
+
+    \b
+    Example:
+      kitty-ops complete 01J0ABCDEFGHJKMNPQRSTVWXYZ --outcome done --artifact src/app.py
+    """
+    result = complete_invocation(
+        repo,
+        op_id,
+        outcome,
+        evidence_ref=evidence_ref,
+        artifacts=artifacts,
+        commit_sha=commit_sha,
+        commit=not no_commit,
+    )
+    if as_json:
+        echo_json(
+            {
+                **result.event.model_dump(mode="json", exclude_none=True),
+                "record": str(result.record_path),
+                "commit": result.commit,
+                "pending_reason": result.pending_reason,
+            }
+        )
+    elif result.commit:
+        click.echo(f"{op_id} {outcome}, committed {result.commit[:12]}")
+    else:
+        click.echo(f"{op_id} {outcome}, not committed ({result.pending_reason or 'already in HEAD'})")
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("op_ids", nargs=-1, metavar="[OP_ID]...")
+@click.option("--pending", is_flag=True, help="Commit every completed record not yet committed.")
+@repo_option
+def commit(repo, op_ids, pending) -> int:
+    """Make the Op commit of completed records, one commit per Op.
+
+    \b
+    Example:
+      kitty-ops commit --pending
+    """
+    if pending:
+        from kitty_ops.doctor.ops import find_pending
+
+        op_ids = (*op_ids, *(entry["invocation_id"] for entry in find_pending(repo)))
+        if not op_ids:
+            click.echo("nothing pending")
+            return EXIT_OK
+    if not op_ids:
+        raise click.UsageError("name an OP_ID or give --pending")
+    code = EXIT_OK
+    for op_id in dict.fromkeys(op_ids):
+        try:
+            sha = commit_op(repo, op_id)
+        except KittyOpsError as exc:
+            click.echo(f"kitty-ops: error: {exc}", err=True)
+            code = max(code, exc.exit_code)
+            continue
+        click.echo(f"{op_id} committed {sha[:12]}" if sha else f"{op_id} already committed")
+    return code

@@ -1,0 +1,115 @@
+"""`kitty-ops list` and `show`: reading Ops."""
+from __future__ import annotations
+
+import click
+
+from kitty_ops import git
+from kitty_ops.cli.common import echo_json, format_age, json_option, repo_option
+from kitty_ops.errors import EXIT_OK, UnknownOp
+from kitty_ops.layout import EVENTS_DIR, safe_record_path
+from kitty_ops.listing import list_ops
+from kitty_ops.scan import age_hours
+
+
+@click.command("list")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most N Ops.")
+@json_option
+@repo_option
+def list_command(repo, limit, as_json) -> int:
+    """List Ops, newest first.
+
+    \b
+    Example:
+      kitty-ops list --limit 5
+    """
+    ops = list_ops(repo, limit)
+    if as_json:
+        echo_json(ops)
+        return EXIT_OK
+    if not ops:
+        click.echo(f"no Ops in {repo / EVENTS_DIR}")
+    for op in ops:
+        click.echo(
+            f"{op['invocation_id']}  {format_age(age_hours(op['started_at'])):>5}  "
+            f"{op['status']:<9}  {op['profile_id']}: {op['action']}"
+        )
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("op_id")
+@json_option
+@repo_option
+def show(repo, op_id, as_json) -> int:
+    """Show one Op: its events, links and Op commit.
+
+    \b
+    Example:
+      kitty-ops show 01J0ABCDEFGHJKMNPQRSTVWXYZ --json
+    """
+    from kitty_ops.record import read_record
+
+    path = safe_record_path(repo, op_id)
+    if not path.is_file():
+        raise UnknownOp(f"{op_id}: no such Op (no {EVENTS_DIR}/{op_id}.jsonl)")
+    record = read_record(path)
+    commit = git.last_commit(repo, f"{EVENTS_DIR}/{path.name}") if git.find_repo(repo) else None
+    if as_json:
+        echo_json(
+            {
+                "invocation_id": op_id,
+                "path": f"{EVENTS_DIR}/{path.name}",
+                "status": _status(record),
+                "started": _dump(record.started),
+                "completed": _dump(record.completed),
+                "links": [_dump(link) for link in record.links],
+                "unknown_events": [_dump(event) for event in record.unknown],
+                "problems": list(record.problems),
+                "commit": commit,
+            }
+        )
+        return EXIT_OK
+    for line in _timeline(record, commit):
+        click.echo(line)
+    return EXIT_OK
+
+
+def _dump(model):
+    return model.model_dump(mode="json", exclude_none=True) if model is not None else None
+
+
+def _status(record) -> str:
+    if record.started is None:
+        return "invalid"
+    return "open" if record.completed is None else record.completed.outcome
+
+
+def _timeline(record, commit: str | None) -> list[str]:
+    lines = [f"Op {record.op_id}  [{_status(record)}]"]
+    started = record.started
+    if started is not None:
+        lines.append(f"  profile  {started.profile_id}")
+        lines.append(f"  action   {started.action}")
+        for name in ("actor", "mission_id", "wp_id", "model_id", "mode_of_work"):
+            value = getattr(started, name)
+            if value:
+                lines.append(f"  {name:<8} {value}")
+        if started.request_text:
+            lines.append(f"  request  {started.request_text.splitlines()[0][:100]}")
+        lines.append(f"  {started.started_at.isoformat()}  started")
+    completed = record.completed
+    if completed is not None:
+        closed_by = completed.closed_by or "legacy record"
+        lines.append(f"  {completed.completed_at.isoformat()}  completed: {completed.outcome} (by {closed_by})")
+        if completed.evidence_ref:
+            lines.append(f"      evidence {completed.evidence_ref}")
+        if started is not None:
+            duration = (completed.completed_at - started.started_at).total_seconds()
+            lines.append(f"      took {duration:.1f}s")
+    for link in record.links:
+        target = getattr(link, "ref", None) or getattr(link, "sha", "")
+        lines.append(f"  {link.at.isoformat()}  {link.event}: {target}")
+    for problem in record.problems:
+        lines.append(f"  problem: {problem}")
+    lines.append(f"  commit   {commit or '(not committed)'}")
+    return lines

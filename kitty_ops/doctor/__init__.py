@@ -1,0 +1,1 @@
+"""Health checks of the Op records of a repository (`kitty-ops doctor`)."""

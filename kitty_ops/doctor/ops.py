@@ -1,0 +1,89 @@
+"""`kitty-ops doctor ops`: orphans, pending records and invalid records.
+
+- orphan: started, never completed (a crashed session); never committed.
+- pending: completed, but its record in the work tree is not what HEAD has.
+- invalid: a record file that cannot be read as an Op record, with the reason.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from kitty_ops import git
+from kitty_ops.index import record_ids
+from kitty_ops.layout import EVENTS_DIR, op_id_from_name
+from kitty_ops.scan import RecordScan, age_hours, read_scan
+
+DEFAULT_STALE_HOURS = 24.0
+
+
+def _scan_all(root: Path) -> Iterator[tuple[str, RecordScan]]:
+    """Every record file in `kitty-ops/`, one at a time (memory stays flat)."""
+    for op_id in record_ids(root):
+        yield op_id, read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
+
+
+def list_orphan_ops(repo_root: Path | str) -> list[Path]:
+    """The Op files in `kitty-ops/` that have a started and no completed event."""
+    root = Path(repo_root)
+    return [
+        root / EVENTS_DIR / f"{op_id}.jsonl"
+        for op_id, scan in _scan_all(root)
+        if scan.started is not None and scan.completed is None
+    ]
+
+
+def op_entry(op_id: str, scan: RecordScan, now: datetime) -> dict:
+    """The JSON shape of an orphan or pending Op."""
+    started_at = scan.started.get("started_at") if scan.started else None
+    age = age_hours(started_at, now)
+    return {
+        "invocation_id": op_id,
+        "path": f"{EVENTS_DIR}/{op_id}.jsonl",
+        "profile_id": scan.field("profile_id"),
+        "action": scan.field("action"),
+        "started_at": started_at,
+        "age_hours": None if age is None else round(age, 2),
+    }
+
+
+def _changed_record_ids(root: Path) -> set[str]:
+    """Ids of records git reports as untracked, added or modified."""
+    if git.find_repo(root) is None:
+        return set(record_ids(root))  # outside git nothing is committed
+    raw = git.run(
+        ["status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--", EVENTS_DIR],
+        root,
+    ).stdout
+    ids = set()
+    for entry in raw.decode(errors="surrogateescape").split("\0"):
+        op_id = op_id_from_name(entry[3:].rsplit("/", 1)[-1]) if len(entry) > 3 else None
+        if op_id and entry[:2] != " D" and entry[:2] != "D ":
+            ids.add(op_id)
+    return ids
+
+
+def find_pending(repo_root: Path | str, now: datetime | None = None) -> list[dict]:
+    """Completed records that are not committed as they are."""
+    root = Path(repo_root)
+    now = now or datetime.now(timezone.utc)
+    pending = []
+    for op_id in sorted(_changed_record_ids(root)):
+        scan = read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
+        if scan.completed is not None and scan.is_valid:
+            pending.append(op_entry(op_id, scan, now))
+    return pending
+
+
+def doctor_report(repo_root: Path | str, now: datetime | None = None) -> dict:
+    """`{"orphans": [...], "pending": [...], "invalid": [...]}` for the repository."""
+    root = Path(repo_root)
+    now = now or datetime.now(timezone.utc)
+    orphans, invalid = [], []
+    for op_id, scan in _scan_all(root):
+        if not scan.is_valid:
+            invalid.append({"path": f"{EVENTS_DIR}/{op_id}.jsonl", "error": "; ".join(scan.problems)})
+        elif scan.completed is None:
+            orphans.append(op_entry(op_id, scan, now))
+    return {"orphans": orphans, "pending": find_pending(root, now), "invalid": invalid}

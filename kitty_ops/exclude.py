@@ -1,0 +1,35 @@
+"""Keeping this clone's local files (index, error log) out of git via info/exclude."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from kitty_ops import git
+from kitty_ops.layout import LOCAL_PATHS
+
+log = logging.getLogger("kitty_ops")
+HEADER = "# kitty-ops: caches and diagnostics of this clone, never committed"
+
+
+def exclude_patterns() -> list[str]:
+    return [f"/{path}" for path in LOCAL_PATHS]
+
+
+def ensure_local_files_excluded(repo_root: Path | str) -> bool:
+    """List the two local files in `info/exclude`; False outside git or on failure."""
+    repo = git.find_repo(repo_root)
+    if repo is None:
+        return False
+    exclude = repo.common_dir / "info" / "exclude"
+    try:
+        text = exclude.read_text() if exclude.exists() else ""
+        missing = [line for line in exclude_patterns() if line not in text.splitlines()]
+        if missing:
+            exclude.parent.mkdir(parents=True, exist_ok=True)
+            prefix = "" if not text or text.endswith("\n") else "\n"
+            with exclude.open("a") as handle:
+                handle.write(prefix + "\n".join([HEADER, *missing]) + "\n")
+    except OSError as exc:
+        log.warning("could not update %s: %s", exclude, exc.strerror or exc)
+        return False
+    return True

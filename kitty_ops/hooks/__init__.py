@@ -1,0 +1,1 @@
+"""The pre-commit hooks of kitty-ops (declared in `.pre-commit-hooks.yaml`)."""

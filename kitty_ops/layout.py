@@ -1,0 +1,55 @@
+"""Where kitty-ops keeps things inside a repository (paths relative to its root)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kitty_ops.errors import InvalidInput, UnsafePath
+from kitty_ops.ulid import is_ulid, require_ulid
+
+EVENTS_DIR = "kitty-ops"
+INDEX_PATH = f"{EVENTS_DIR}/ops-index.jsonl"
+LIFECYCLE_LOG_RELATIVE_PATH = f"{EVENTS_DIR}/lifecycle.jsonl"
+PROPAGATION_ERRORS_PATH = f"{EVENTS_DIR}/propagation-errors.jsonl"
+GITATTRIBUTES_PATH = f"{EVENTS_DIR}/.gitattributes"
+GITATTRIBUTES_TEXT = "*.jsonl merge=union\n"
+
+# Caches and diagnostics of one clone: listed in .git/info/exclude, never committed.
+LOCAL_PATHS = (INDEX_PATH, PROPAGATION_ERRORS_PATH)
+# Files an Op commit may carry besides the record itself.
+SHARED_PATHS = (LIFECYCLE_LOG_RELATIVE_PATH, GITATTRIBUTES_PATH)
+
+RECORD_SUFFIX = ".jsonl"
+
+
+def record_relpath(op_id: str) -> str:
+    """`kitty-ops/<op_id>.jsonl`, for an id that is an exact ULID (else ValueError)."""
+    return f"{EVENTS_DIR}/{require_ulid(op_id)}{RECORD_SUFFIX}"
+
+
+def record_path(repo_root: Path, op_id: str) -> Path:
+    return Path(repo_root) / record_relpath(op_id)
+
+
+def op_id_from_name(name: str) -> str | None:
+    """The Op id a file name stands for, or None when it is not an Op record."""
+    if name.endswith(RECORD_SUFFIX):
+        stem = name[: -len(RECORD_SUFFIX)]
+        if is_ulid(stem):
+            return stem
+    return None
+
+
+def safe_record_path(repo_root: Path | str, op_id: str) -> Path:
+    """The record path of `op_id`, refused when the id or the path is unsafe."""
+    try:
+        path = record_path(Path(repo_root), op_id)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    refuse_link(path.parent, EVENTS_DIR)
+    refuse_link(path, f"{EVENTS_DIR}/{path.name}")
+    return path
+
+
+def refuse_link(path: Path, shown: str) -> None:
+    if path.is_symlink():
+        raise UnsafePath(f"{shown} is a symbolic link; kitty-ops does not write through links")

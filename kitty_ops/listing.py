@@ -1,0 +1,91 @@
+"""Finding Ops to show: newest first, from the index when it is fresh, else the files."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from kitty_ops import index
+from kitty_ops.layout import EVENTS_DIR
+from kitty_ops.scan import RecordScan, read_scan
+
+INDEXED_FILTERS = ("profile_id", "mission_id", "wp_id")
+
+
+def status_of(scan: RecordScan) -> str:
+    """`open`, the outcome of a completed Op, or `invalid`."""
+    if scan.started is None:
+        return "invalid"
+    if scan.completed is None:
+        return "open"
+    return str(scan.completed.get("outcome", "invalid"))
+
+
+def summarize(op_id: str, scan: RecordScan) -> dict:
+    """The stable JSON shape of one Op in listings."""
+    started = scan.started or {}
+    completed = scan.completed or {}
+    return {
+        "invocation_id": op_id,
+        "path": f"{EVENTS_DIR}/{op_id}.jsonl",
+        "profile_id": started.get("profile_id"),
+        "action": started.get("action"),
+        "started_at": started.get("started_at"),
+        "status": status_of(scan),
+        "completed_at": completed.get("completed_at"),
+        "closed_by": completed.get("closed_by"),
+        "actor": started.get("actor"),
+        "mission_id": started.get("mission_id"),
+        "wp_id": started.get("wp_id"),
+    }
+
+
+def _candidates(root: Path) -> Iterator[tuple[str, dict | None]]:
+    """(op id, index entry or None), newest first."""
+    if index.is_fresh(root):
+        seen: set[str] = set()
+        for entry in index.read_reverse(root):
+            op_id = entry["invocation_id"]
+            if op_id not in seen:
+                seen.add(op_id)
+                yield op_id, entry
+    else:
+        for op_id in reversed(index.record_ids(root)):
+            yield op_id, None
+
+
+def list_ops(
+    repo_root: Path | str,
+    limit: int | None = None,
+    *,
+    profile_id: str | None = None,
+    mission_id: str | None = None,
+    wp_id: str | None = None,
+    status: str | None = None,
+) -> list[dict]:
+    """Summaries of the Ops that match every filter given, newest first.
+
+    `status` is `open` or an outcome (`done`, `failed`, `abandoned`).
+    """
+    root = Path(repo_root)
+    wanted = {"profile_id": profile_id, "mission_id": mission_id, "wp_id": wp_id}
+    wanted = {name: value for name, value in wanted.items() if value is not None}
+    if status is not None:
+        wanted["status"] = status
+    found = []
+    for op_id, entry in _candidates(root):
+        if entry is not None and not _matches(entry, wanted, INDEXED_FILTERS):
+            continue
+        path = root / EVENTS_DIR / f"{op_id}.jsonl"
+        if not path.is_file():
+            continue  # indexed, but not on this branch
+        summary = summarize(op_id, read_scan(path, op_id))
+        if not _matches(summary, wanted, wanted):
+            continue
+        found.append(summary)
+        if limit is not None and len(found) >= limit:
+            break
+    return found
+
+
+def _matches(values: dict, wanted: dict, names) -> bool:
+    return all(values.get(name) == wanted[name] for name in names if name in wanted)

@@ -1,0 +1,109 @@
+"""After completion: stage the record and run the post-completion hook.
+
+The default hook is the Op commit (`kitty_ops.commit`, also installed as the
+script `kitty-ops-post-complete` from `hooks/`), run in-process. A user can
+name another executable in `KITTY_OPS_POST_COMPLETE_HOOK` or the git config
+`kitty-ops.postCompleteHook`. Nothing here ever fails the completion: a
+failure is logged at WARNING and appended to `kitty-ops/propagation-errors.jsonl`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+from kitty_ops import git
+from kitty_ops.commit import commit_op, stage_op_files
+from kitty_ops.errors import KittyOpsError
+from kitty_ops.exclude import ensure_local_files_excluded
+from kitty_ops.layout import PROPAGATION_ERRORS_PATH, record_relpath
+
+__all__ = ["PROPAGATION_ERRORS_PATH", "propagate", "configured_hook"]
+
+log = logging.getLogger("kitty_ops")
+HOOK_ENV = "KITTY_OPS_POST_COMPLETE_HOOK"
+HOOK_CONFIG = "kitty-ops.postCompleteHook"
+HOOK_TIMEOUT_SECONDS = float(os.environ.get("KITTY_OPS_HOOK_TIMEOUT", "120"))
+
+
+class Propagation:
+    """What happened after completion: the Op commit, or why there is none."""
+
+    __slots__ = ("commit", "problem")
+
+    def __init__(self, commit: str | None = None, problem: str | None = None) -> None:
+        self.commit = commit
+        self.problem = problem
+
+
+def configured_hook(repo_root: Path | str) -> str | None:
+    """The user's post-completion hook, or None for the default Op commit."""
+    return os.environ.get(HOOK_ENV) or git.config_get(repo_root, HOOK_CONFIG)
+
+
+def propagate(repo_root: Path | str, op_id: str, label: str) -> Propagation:
+    """Stage and commit a completed record; `label` names the Op in warnings."""
+    hook = configured_hook(repo_root) if git.find_repo(repo_root) else None
+    try:
+        if hook:
+            _run_custom_hook(repo_root, op_id, hook)
+            return Propagation()
+        return Propagation(commit=commit_op(repo_root, op_id))
+    except KittyOpsError as exc:
+        problem = str(exc)
+    log.warning(
+        "%s completed but not committed: %s; then run `kitty-ops commit --pending`", label, problem
+    )
+    record_error(repo_root, op_id, hook or "default", problem)
+    return Propagation(problem=problem)
+
+
+def _run_custom_hook(repo_root: Path | str, op_id: str, hook: str) -> None:
+    stage_op_files(repo_root, op_id)
+    env = {
+        **os.environ,
+        "KITTY_OPS_OP_ID": op_id,
+        "KITTY_OPS_RECORD": str(Path(repo_root) / record_relpath(op_id)),
+        "KITTY_OPS_REPO": str(repo_root),
+    }
+    try:
+        result = subprocess.run(
+            [hook, op_id],
+            cwd=repo_root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=HOOK_TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        raise KittyOpsError(f"post-completion hook {hook} timed out") from None
+    except OSError as exc:
+        raise KittyOpsError(f"post-completion hook {hook} could not run: {exc.strerror or exc}") from None
+    if result.returncode != 0:
+        detail = result.stderr.decode(errors="replace").strip().splitlines()
+        raise KittyOpsError(
+            f"post-completion hook {hook} exited {result.returncode}"
+            + (f": {detail[-1]}" if detail else "")
+        )
+
+
+def record_error(repo_root: Path | str, op_id: str, hook: str, error: str) -> None:
+    """Append a failed delivery to the local error log (best effort)."""
+    path = Path(repo_root) / PROPAGATION_ERRORS_PATH
+    line = {
+        "at": datetime.now(timezone.utc).isoformat(),
+        "invocation_id": op_id,
+        "hook": hook,
+        "error": error,
+    }
+    try:
+        new = not path.exists()
+        with open(path, "a") as handle:
+            handle.write(json.dumps(line) + "\n")
+        if new:
+            ensure_local_files_excluded(repo_root)
+    except OSError as exc:
+        log.warning("could not write %s: %s", PROPAGATION_ERRORS_PATH, exc.strerror or exc)

@@ -1,0 +1,127 @@
+"""Writing Op record files: exclusive create, append-only, never through a link."""
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+from typing import Iterable
+
+from kitty_ops.errors import AlreadyCompleted, InvalidInput, KittyOpsError, OpExists, UnknownOp
+from kitty_ops.layout import (
+    EVENTS_DIR,
+    GITATTRIBUTES_PATH,
+    GITATTRIBUTES_TEXT,
+    INDEX_PATH,
+    refuse_link,
+    safe_record_path,
+)
+from kitty_ops.lock import LockTimeout, hold_fd
+from kitty_ops.record import CompletedEvent, InvocationRecord, Link, _Event
+from kitty_ops.scan import scan_record
+
+__all__ = ["EVENTS_DIR", "INDEX_PATH", "write_started", "write_completed", "append_links"]
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+COMPLETION_LOCK_SECONDS = 10.0
+
+
+def ensure_events_dir(repo_root: Path | str) -> Path:
+    """Create `kitty-ops/` and its `.gitattributes` (append-only logs merge by union)."""
+    directory = Path(repo_root) / EVENTS_DIR
+    refuse_link(directory, EVENTS_DIR)
+    directory.mkdir(exist_ok=True)
+    attributes = Path(repo_root) / GITATTRIBUTES_PATH
+    if not attributes.exists() and not attributes.is_symlink():
+        attributes.write_text(GITATTRIBUTES_TEXT)
+    return directory
+
+
+def write_started(repo_root: Path | str, record: InvocationRecord) -> Path:
+    """Create the record file with its `started` line; OpExists if it is there."""
+    ensure_events_dir(repo_root)
+    path = safe_record_path(repo_root, record.invocation_id)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+    except FileExistsError:
+        raise OpExists(f"{record.invocation_id}: a record with this id already exists") from None
+    try:
+        os.write(fd, record.to_line())
+    finally:
+        os.close(fd)
+    return path
+
+
+def _open_for_append(repo_root: Path | str, op_id: str) -> int:
+    path = safe_record_path(repo_root, op_id)
+    try:
+        return os.open(path, os.O_RDWR | os.O_APPEND | _NOFOLLOW)
+    except FileNotFoundError:
+        raise UnknownOp(f"{op_id}: no such Op (no {EVENTS_DIR}/{op_id}.jsonl)") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            refuse_link(Path(repo_root) / EVENTS_DIR / f"{op_id}.jsonl", f"{EVENTS_DIR}/{op_id}.jsonl")
+        raise
+
+
+def _read_fd(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _append_locked(repo_root: Path | str, op_id: str, lines: bytes, check) -> dict:
+    """Append `lines` under an exclusive lock after `check(scan)` accepts the record.
+
+    Returns the record's started event.
+    """
+    fd = _open_for_append(repo_root, op_id)
+    try:
+        with hold_fd(fd, COMPLETION_LOCK_SECONDS):
+            data = _read_fd(fd)
+            scan = scan_record(data, op_id)
+            check(scan)
+            if data and not data.endswith(b"\n"):
+                lines = b"\n" + lines  # never glue onto a torn line
+            os.write(fd, lines)
+            return scan.started
+    except LockTimeout:
+        raise KittyOpsError(f"{op_id}: the record is locked by another process") from None
+    finally:
+        os.close(fd)
+
+
+def write_completed(
+    repo_root: Path | str, event: CompletedEvent, links: Iterable[Link] = ()
+) -> dict:
+    """Append the `completed` line (and any links) once; AlreadyCompleted after.
+
+    Returns the record's started event.
+    """
+    op_id = event.invocation_id
+
+    def check(scan) -> None:
+        if scan.started is None:
+            raise InvalidInput(f"{op_id}: the record has no started event; it cannot be completed")
+        if scan.completed is not None:
+            raise AlreadyCompleted(
+                f"{op_id}: already completed ({scan.completed.get('outcome', '?')})"
+            )
+
+    return _append_locked(repo_root, op_id, _lines([event, *links]), check)
+
+
+def append_links(repo_root: Path | str, op_id: str, links: Iterable[Link]) -> Path:
+    """Append correlation lines to a completed record."""
+
+    def check(scan) -> None:
+        if scan.completed is None:
+            raise KittyOpsError(f"{op_id}: links are added after completion; complete the Op first")
+
+    _append_locked(repo_root, op_id, _lines(links), check)
+    return safe_record_path(repo_root, op_id)
+
+
+def _lines(events: Iterable[_Event]) -> bytes:
+    return b"".join(event.to_line() for event in events)
