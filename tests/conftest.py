@@ -1,0 +1,87 @@
+"""Fixtures: real git repositories in temporary directories, isolated from the
+machine's git configuration."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+COMPAT_CORPUS = Path(__file__).parent / "data" / "spec-kitty-kitty-ops"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+GITCONFIG = """\
+[user]
+    name = Test Author
+    email = test@example.com
+[init]
+    defaultBranch = main
+[commit]
+    gpgsign = false
+[advice]
+    detachedHead = false
+"""
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory) -> Path:
+    """One pre-commit cache for the whole session: hook environments are slow to build."""
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(tmp_path_factory, monkeypatch, pre_commit_home) -> Path:
+    """Every test sees only its own git configuration and no kitty-ops settings."""
+    home = tmp_path_factory.mktemp("home")
+    (home / ".gitconfig").write_text(GITCONFIG)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
+    for name in (
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_AUTHOR_DATE",
+        "GIT_COMMITTER_DATE",
+        "KITTY_OPS_POST_COMPLETE_HOOK",
+        "KITTY_OPS_REPO",
+        "NO_COLOR",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def git(root: Path, *args: str, check: bool = True) -> str:
+    """Run git in `root` and return its stdout, stripped."""
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {result.stderr}")
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def repo(git_repo, monkeypatch) -> Path:
+    """An empty git repository (pytest-git's `git_repo`), the current directory."""
+    root = Path(str(git_repo.workspace)).resolve()
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.fixture
+def committed_repo(repo) -> Path:
+    """A git repository with one commit holding README.md."""
+    (repo / "README.md").write_text("hello\n")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "-qm", "initial")
+    return repo
+
+
+@pytest.fixture
+def corpus_repo(committed_repo) -> Path:
+    """The spec-kitty compatibility corpus copied into `kitty-ops/` and committed."""
+    shutil.copytree(COMPAT_CORPUS, committed_repo / "kitty-ops")
+    git(committed_repo, "add", "kitty-ops")
+    git(committed_repo, "commit", "-qm", "spec-kitty records")
+    return committed_repo
