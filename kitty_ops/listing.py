@@ -12,12 +12,13 @@ INDEXED_FILTERS = ("profile_id", "mission_id", "wp_id")
 
 
 def status_of(scan: RecordScan) -> str:
-    """`open`, the outcome of a completed Op, or `invalid`."""
+    """`open`, the outcome of a completed Op (`completed` when a legacy record
+    has none), or `invalid`."""
     if scan.started is None:
         return "invalid"
     if scan.completed is None:
         return "open"
-    return str(scan.completed.get("outcome", "invalid"))
+    return scan.completed.get("outcome") or "completed"  # legacy: no outcome recorded
 
 
 def summarize(op_id: str, scan: RecordScan) -> dict:

@@ -12,7 +12,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, PlainSerializer, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    ValidationError,
+    model_validator,
+)
 
 from kitty_ops.layout import EVENTS_DIR
 from kitty_ops.scan import scan_record
@@ -72,14 +80,24 @@ class InvocationRecord(_Event):
 
 
 class CompletedEvent(_Event):
-    """The `completed` event. Legacy lines have no `closed_by` (None here)."""
+    """The `completed` event.
+
+    Legacy lines (older spec-kitty) have no `closed_by` (None here), and some
+    have a null `outcome`; every line kitty-ops writes has both.
+    """
 
     event: Literal["completed"] = "completed"
     invocation_id: OpId
     completed_at: Timestamp
-    outcome: Outcome
+    outcome: Optional[Outcome]
     closed_by: Optional[ClosedBy] = None
     evidence_ref: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _outcome_unless_legacy(self) -> "CompletedEvent":
+        if self.outcome is None and self.closed_by is not None:
+            raise ValueError("outcome must be one of done, failed, abandoned")
+        return self
 
     @property
     def is_legacy(self) -> bool:

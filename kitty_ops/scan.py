@@ -100,7 +100,8 @@ def _take_event(scan: RecordScan, number: int, event: dict, op_id: str | None) -
             scan.problems.append(f"line {number}: a second completed event")
         else:
             scan.completed = event
-        if event.get("outcome") not in OUTCOMES:
+        legacy_without_outcome = event.get("outcome") is None and "closed_by" not in event
+        if event.get("outcome") not in OUTCOMES and not legacy_without_outcome:
             scan.problems.append(
                 f"line {number}: outcome {event.get('outcome')!r} is not one of {', '.join(OUTCOMES)}"
             )

@@ -136,3 +136,12 @@ def test_completed_event_refuses_an_unknown_outcome():
 
 def test_trail_policy_storage_path():
     assert MINIMAL_VIABLE_TRAIL_POLICY.tier_1.storage_path == "kitty-ops/{invocation_id}.jsonl"
+
+
+def test_legacy_completed_line_with_null_outcome_parses_and_v2_does_not():
+    legacy = LEGACY_COMPLETED.replace('"outcome": "done"', '"outcome": null')
+    record = parse_record((STARTED + legacy).encode(), OP_ID)
+    assert record.is_valid, record.problems
+    assert record.completed.outcome is None and record.completed.is_legacy
+    v2 = V2_COMPLETED.replace('"outcome": "failed"', '"outcome": null')
+    assert not parse_record((STARTED + v2).encode(), OP_ID).is_valid

@@ -81,26 +81,29 @@ def _dump(model):
 def _status(record) -> str:
     if record.started is None:
         return "invalid"
-    return "open" if record.completed is None else record.completed.outcome
+    if record.completed is None:
+        return "open"
+    return record.completed.outcome or "completed"
 
 
 def _timeline(record, commit: str | None) -> list[str]:
     lines = [f"Op {record.op_id}  [{_status(record)}]"]
     started = record.started
     if started is not None:
-        lines.append(f"  profile  {started.profile_id}")
-        lines.append(f"  action   {started.action}")
+        lines.append(f"  profile   {started.profile_id}")
+        lines.append(f"  action    {started.action}")
         for name in ("actor", "mission_id", "wp_id", "model_id", "mode_of_work"):
             value = getattr(started, name)
             if value:
-                lines.append(f"  {name:<8} {value}")
+                lines.append(f"  {name:<9} {value}")
         if started.request_text:
-            lines.append(f"  request  {started.request_text.splitlines()[0][:100]}")
+            lines.append(f"  request   {started.request_text.splitlines()[0][:100]}")
         lines.append(f"  {started.started_at.isoformat()}  started")
     completed = record.completed
     if completed is not None:
         closed_by = completed.closed_by or "legacy record"
-        lines.append(f"  {completed.completed_at.isoformat()}  completed: {completed.outcome} (by {closed_by})")
+        outcome = completed.outcome or "no outcome recorded"
+        lines.append(f"  {completed.completed_at.isoformat()}  completed: {outcome} (by {closed_by})")
         if completed.evidence_ref:
             lines.append(f"      evidence {completed.evidence_ref}")
         if started is not None:
@@ -111,5 +114,5 @@ def _timeline(record, commit: str | None) -> list[str]:
         lines.append(f"  {link.at.isoformat()}  {link.event}: {target}")
     for problem in record.problems:
         lines.append(f"  problem: {problem}")
-    lines.append(f"  commit   {commit or '(not committed)'}")
+    lines.append(f"  commit    {commit or '(not committed)'}")
     return lines
