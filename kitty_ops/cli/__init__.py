@@ -80,7 +80,7 @@ def _configure_logging() -> None:
         logger.propagate = False
 
 
-@click.group(cls=KittyOpsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("kitty-ops", cls=KittyOpsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kitty-ops", prog_name="kitty-ops")
 def cli() -> None:
     """Durable, auditable records of AI-agent operations (Ops), kept in git.
