@@ -135,8 +135,10 @@ def _tree_with(repo: git.Repo, parent: str | None, info: bytes) -> str:
 
 def _commit_tree(repo: git.Repo, tree: str, parent: str | None, message: str) -> str:
     parents = ["-p", parent] if parent else []
+    # commit-tree ignores commit.gpgSign; Op commits follow the user's signing policy.
+    sign = ["-S"] if git.config_get(repo.root, "commit.gpgSign", "bool") == "true" else []
     try:
-        return git.output(["commit-tree", tree, *parents, "-m", message], repo.root)
+        return git.output(["commit-tree", tree, *parents, *sign, "-m", message], repo.root)
     except git.GitError as exc:
         if "gpg" in exc.stderr.lower() or "sign" in exc.stderr.lower():
             raise CommitSkipped(f"signing the commit failed ({exc.stderr.strip().splitlines()[0]})") from None

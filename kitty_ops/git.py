@@ -191,8 +191,10 @@ def index_info(entries: dict[str, str]) -> bytes:
     )
 
 
-def config_get(repo_root: Path | str, key: str) -> str | None:
-    result = run(["config", "--get", key], repo_root, check=False)
+def config_get(repo_root: Path | str, key: str, type_: str | None = None) -> str | None:
+    """A git config value (normalised by `--type`, e.g. bool), None when unset."""
+    typed = [f"--type={type_}"] if type_ else []
+    result = run(["config", *typed, "--get", key], repo_root, check=False)
     return result.stdout.decode().strip() or None if result.returncode == 0 else None
 
 

@@ -54,11 +54,11 @@ def isolated_git(tmp_path_factory, monkeypatch, pre_commit_home) -> Path:
 
 
 def git(root: Path, *args: str, check: bool = True) -> str:
-    """Run git in `root` and return its stdout, stripped."""
+    """Run git in `root` and return its stdout without the final newline."""
     result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed: {result.stderr}")
-    return result.stdout.strip()
+    return result.stdout.rstrip("\n")
 
 
 @pytest.fixture

@@ -1,0 +1,337 @@
+"""The Op commit: made with real git, and never at the expense of the user's work."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kitty_ops import commit as commit_module
+from kitty_ops.errors import KittyOpsError
+from kitty_ops.executor import complete_invocation, start_invocation
+
+from .conftest import git
+
+
+def op(repo: Path, **fields) -> str:
+    fields.setdefault("profile_id", "implementer")
+    fields.setdefault("action", "implement")
+    return start_invocation(repo, **fields).invocation_id
+
+
+def subject(repo: Path, rev: str = "HEAD") -> str:
+    return git(repo, "log", "-1", "--format=%s", rev)
+
+
+def files_in(repo: Path, rev: str = "HEAD") -> list[str]:
+    return git(repo, "diff-tree", "--no-commit-id", "--name-only", "-r", "--root", rev).splitlines()
+
+
+def test_t003_completion_commits_the_record_and_grep_finds_only_op_commits(committed_repo):
+    first, second = op(committed_repo), op(committed_repo, profile_id="reviewer", action="review")
+    complete_invocation(committed_repo, first)
+    (committed_repo / "user.txt").write_text("mine\n")
+    git(committed_repo, "add", "user.txt")
+    git(committed_repo, "commit", "-qm", "user work")
+    complete_invocation(committed_repo, second)
+    assert git(committed_repo, "log", "--format=%s", "--", "kitty-ops/").splitlines() == [
+        f"op(reviewer): review [{second[:8]}]",
+        f"op(implementer): implement [{first[:8]}]",
+    ]
+    assert git(committed_repo, "log", "--format=%s", "--grep=^op(").splitlines() == [
+        f"op(reviewer): review [{second[:8]}]",
+        f"op(implementer): implement [{first[:8]}]",
+    ]
+
+
+def test_t004_a_committed_record_is_restored_byte_for_byte(committed_repo):
+    op_id = op(committed_repo)
+    complete_invocation(committed_repo, op_id, artifacts=["a.py"])
+    path = committed_repo / "kitty-ops" / f"{op_id}.jsonl"
+    before = path.read_bytes()
+    git(committed_repo, "clean", "-fdxq", "kitty-ops/")
+    path.unlink(missing_ok=True)
+    git(committed_repo, "checkout", "--", "kitty-ops/")
+    assert path.read_bytes() == before
+
+
+def test_t005_an_open_op_stays_untracked_and_out_of_history(committed_repo):
+    orphan = op(committed_repo)
+    for _ in range(3):
+        complete_invocation(committed_repo, op(committed_repo))
+    assert f"?? kitty-ops/{orphan}.jsonl" in git(committed_repo, "status", "--porcelain", "-uall")
+    assert git(committed_repo, "log", "--all", "--format=%H", "--", f"kitty-ops/{orphan}.jsonl") == ""
+    assert orphan not in git(committed_repo, "log", "--all", "-p")
+
+
+def test_t006_the_cli_makes_the_same_commit_as_the_library(committed_repo):
+    by_library = op(committed_repo)
+    complete_invocation(committed_repo, by_library)
+    library_files = files_in(committed_repo)
+    by_cli = op(committed_repo)
+    result = subprocess.run(["kitty-ops", "complete", by_cli], cwd=committed_repo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert subject(committed_repo) == f"op(implementer): implement [{by_cli[:8]}]"
+    assert files_in(committed_repo) == [f"kitty-ops/{by_cli}.jsonl"]
+    assert library_files == ["kitty-ops/.gitattributes", f"kitty-ops/{by_library}.jsonl"]
+
+
+def test_t007_mission_fields_absent_for_a_standalone_op_present_when_passed(committed_repo):
+    standalone = op(committed_repo)
+    complete_invocation(committed_repo, standalone)
+    in_mission = op(committed_repo, mission_id="M1", wp_id="WP02")
+    complete_invocation(committed_repo, in_mission)
+    first = json.loads(git(committed_repo, "show", f"HEAD~1:kitty-ops/{standalone}.jsonl").splitlines()[0])
+    second = json.loads(git(committed_repo, "show", f"HEAD:kitty-ops/{in_mission}.jsonl").splitlines()[0])
+    assert "mission_id" not in first and "wp_id" not in first
+    assert (second["mission_id"], second["wp_id"]) == ("M1", "WP02")
+    assert "kitty-ops/lifecycle.jsonl" in files_in(committed_repo)
+
+
+def test_the_users_staged_unstaged_and_untracked_work_is_untouched(committed_repo):
+    repo = committed_repo
+    (repo / "staged.txt").write_text("staged\n")
+    git(repo, "add", "staged.txt")
+    (repo / "README.md").write_text("hello\nunstaged edit\n")
+    (repo / "untracked.txt").write_text("untracked\n")
+    open_op = op(repo)
+    status_before = git(repo, "status", "--porcelain", "-uall")
+    op_id = op(repo)
+    result = complete_invocation(repo, op_id)
+    assert result.commit == git(repo, "rev-parse", "HEAD")
+    assert files_in(repo) == ["kitty-ops/.gitattributes", f"kitty-ops/{op_id}.jsonl"]
+    status_after = git(repo, "status", "--porcelain", "-uall").splitlines()
+    assert "A  staged.txt" in status_after
+    assert " M README.md" in status_after
+    assert "?? untracked.txt" in status_after
+    assert f"?? kitty-ops/{open_op}.jsonl" in status_after
+    assert not [line for line in status_after if op_id in line or ".gitattributes" in line]
+    assert git(repo, "diff", "--cached", "--name-only") == "staged.txt"
+    assert (repo / "README.md").read_text() == "hello\nunstaged edit\n"
+    assert [line for line in status_before.splitlines() if ".gitattributes" not in line] == status_after
+    assert git(repo, "diff-files", "--name-only") == "README.md"
+
+
+def test_user_hooks_that_reject_everything_do_not_stop_the_op_commit(committed_repo):
+    hooks = committed_repo / ".git" / "hooks"
+    for name in ("pre-commit", "commit-msg", "prepare-commit-msg"):
+        (hooks / name).write_text("#!/bin/sh\necho rejected >&2\nexit 1\n")
+        (hooks / name).chmod(0o755)
+    op_id = op(committed_repo)
+    result = complete_invocation(committed_repo, op_id)
+    assert result.commit and result.pending_reason is None
+    assert subject(committed_repo) == f"op(implementer): implement [{op_id[:8]}]"
+
+
+def test_a_signing_failure_leaves_the_record_pending_without_hanging(committed_repo, tmp_path):
+    fake_gpg = tmp_path / "gpg"
+    fake_gpg.write_text("#!/bin/sh\necho 'gpg: signing failed: no key' >&2\nexit 1\n")
+    fake_gpg.chmod(0o755)
+    git(committed_repo, "config", "commit.gpgsign", "true")
+    git(committed_repo, "config", "gpg.program", str(fake_gpg))
+    head = git(committed_repo, "rev-parse", "HEAD")
+    op_id = op(committed_repo)
+    result = subprocess.run(
+        ["kitty-ops", "complete", op_id], cwd=committed_repo, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
+    assert result.returncode == 0
+    warning = result.stderr.strip().splitlines()
+    assert len(warning) == 1 and warning[0].startswith("kitty-ops: WARNING: ")
+    assert op_id in warning[0] and "signing" in warning[0] and "kitty-ops commit --pending" in warning[0]
+    assert git(committed_repo, "rev-parse", "HEAD") == head
+    assert '"completed"' in (committed_repo / "kitty-ops" / f"{op_id}.jsonl").read_text()
+    errors = (committed_repo / "kitty-ops" / "propagation-errors.jsonl").read_text().splitlines()
+    assert json.loads(errors[-1])["invocation_id"] == op_id
+
+
+def test_merge_in_progress_leaves_pending_then_commit_pending_after_the_merge(committed_repo):
+    repo = committed_repo
+    git(repo, "checkout", "-qb", "topic")
+    (repo / "README.md").write_text("topic\n")
+    git(repo, "commit", "-qam", "topic")
+    git(repo, "checkout", "-q", "main")
+    (repo / "README.md").write_text("main\n")
+    git(repo, "commit", "-qam", "main")
+    git(repo, "merge", "topic", check=False)
+    assert (repo / ".git" / "MERGE_HEAD").exists()
+    op_id = op(repo)
+    result = complete_invocation(repo, op_id)
+    assert result.commit is None and "a merge is in progress" in result.pending_reason
+    (repo / "README.md").write_text("merged\n")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "-qm", "merge topic", "--no-edit")
+    assert op_id not in git(repo, "show", "--stat", "HEAD")
+    pending = subprocess.run(["kitty-ops", "commit", "--pending"], cwd=repo, capture_output=True, text=True)
+    assert pending.returncode == 0, pending.stderr
+    assert subject(repo) == f"op(implementer): implement [{op_id[:8]}]"
+    assert git(repo, "status", "--porcelain", "--", "kitty-ops/") == ""
+
+
+def test_detached_head_leaves_pending(committed_repo):
+    git(committed_repo, "checkout", "-q", "--detach")
+    head = git(committed_repo, "rev-parse", "HEAD")
+    result = complete_invocation(committed_repo, op(committed_repo))
+    assert result.commit is None and "HEAD is detached" in result.pending_reason
+    assert git(committed_repo, "rev-parse", "HEAD") == head
+
+
+def test_unborn_head_gets_the_op_commit_as_its_first_commit(repo):
+    (repo / "mine.txt").write_text("staged, not committed\n")
+    git(repo, "add", "mine.txt")
+    op_id = op(repo)
+    result = complete_invocation(repo, op_id)
+    assert result.commit
+    assert git(repo, "rev-list", "--count", "HEAD") == "1"
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert "mine.txt" not in files_in(repo)
+    assert "A  mine.txt" in git(repo, "status", "--porcelain").splitlines()
+
+
+def test_outside_git_the_record_is_written_and_committing_skipped_with_a_warning(tmp_path):
+    started = subprocess.run(["kitty-ops", "start", "--profile", "p", "--action", "a"], cwd=tmp_path, capture_output=True, text=True)
+    op_id = started.stdout.strip()
+    result = subprocess.run(["kitty-ops", "complete", op_id], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "not in a git repository" in result.stderr and op_id in result.stderr
+    assert (tmp_path / "kitty-ops" / f"{op_id}.jsonl").read_text().count('"completed"') == 1
+
+
+def test_no_commit_skips_the_hook(committed_repo, tmp_path):
+    marker = tmp_path / "ran"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    git(committed_repo, "config", "kitty-ops.postCompleteHook", str(hook))
+    head = git(committed_repo, "rev-parse", "HEAD")
+    op_id = op(committed_repo)
+    result = subprocess.run(["kitty-ops", "complete", op_id, "--no-commit"], cwd=committed_repo, capture_output=True, text=True)
+    assert result.returncode == 0 and "not committed (--no-commit)" in result.stdout
+    assert not marker.exists()
+    assert git(committed_repo, "rev-parse", "HEAD") == head
+    assert f"?? kitty-ops/{op_id}.jsonl" in git(committed_repo, "status", "--porcelain", "-uall")
+
+
+def test_a_custom_hook_gets_the_op_and_the_staged_record(committed_repo, tmp_path, monkeypatch):
+    out = tmp_path / "hook.out"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(
+        "#!/bin/sh\n"
+        f'echo "$1 $KITTY_OPS_OP_ID $KITTY_OPS_RECORD $KITTY_OPS_REPO" > {out}\n'
+        f'git diff --cached --name-only >> {out}\n'
+    )
+    hook.chmod(0o755)
+    monkeypatch.setenv("KITTY_OPS_POST_COMPLETE_HOOK", str(hook))
+    head = git(committed_repo, "rev-parse", "HEAD")
+    op_id = op(committed_repo)
+    result = complete_invocation(committed_repo, op_id)
+    assert result.pending_reason is None
+    args, *staged = out.read_text().splitlines()
+    record = committed_repo / "kitty-ops" / f"{op_id}.jsonl"
+    assert args == f"{op_id} {op_id} {record} {committed_repo}"
+    assert f"kitty-ops/{op_id}.jsonl" in staged
+    assert git(committed_repo, "rev-parse", "HEAD") == head  # the custom hook chose not to commit
+
+
+def test_a_custom_hook_can_chain_the_default_op_commit(committed_repo, tmp_path):
+    hook = tmp_path / "hook.sh"
+    hook.write_text('#!/bin/sh\nexec kitty-ops-post-complete "$1"\n')
+    hook.chmod(0o755)
+    git(committed_repo, "config", "kitty-ops.postCompleteHook", str(hook))
+    op_id = op(committed_repo)
+    result = subprocess.run(["kitty-ops", "complete", op_id], cwd=committed_repo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert subject(committed_repo) == f"op(implementer): implement [{op_id[:8]}]"
+
+
+def test_a_failing_hook_is_logged_and_recorded_and_the_completion_stands(committed_repo, tmp_path):
+    hook = tmp_path / "hook.sh"
+    hook.write_text("#!/bin/sh\necho 'no network' >&2\nexit 3\n")
+    hook.chmod(0o755)
+    git(committed_repo, "config", "kitty-ops.postCompleteHook", str(hook))
+    op_id = op(committed_repo)
+    result = subprocess.run(["kitty-ops", "complete", op_id], cwd=committed_repo, capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "exited 3: no network" in result.stderr
+    error = json.loads((committed_repo / "kitty-ops" / "propagation-errors.jsonl").read_text())
+    assert error["invocation_id"] == op_id and error["hook"] == str(hook)
+    assert "propagation-errors" not in git(committed_repo, "status", "--porcelain", "-uall")
+
+
+def test_a_held_index_lock_leaves_pending_after_a_bounded_retry(committed_repo, monkeypatch):
+    monkeypatch.setattr(commit_module, "GIT_LOCK_RETRY_SECONDS", 0.5)
+    lock = committed_repo / ".git" / "index.lock"
+    lock.write_text("")
+    op_id = op(committed_repo)
+    started = time.monotonic()
+    result = complete_invocation(committed_repo, op_id)
+    assert time.monotonic() - started < 20
+    assert result.commit is None and "index.lock" in result.pending_reason
+    lock.unlink()
+    assert commit_module.commit_op(committed_repo, op_id)
+    assert subject(committed_repo) == f"op(implementer): implement [{op_id[:8]}]"
+
+
+def test_orphans_are_never_committed(committed_repo):
+    op_id = op(committed_repo)
+    with pytest.raises(KittyOpsError, match="not completed"):
+        commit_module.commit_op(committed_repo, op_id)
+    assert git(committed_repo, "log", "--all", "--format=%s", "--grep=^op(") == ""
+
+
+def test_committing_again_is_a_no_op(committed_repo):
+    op_id = op(committed_repo)
+    complete_invocation(committed_repo, op_id)
+    head = git(committed_repo, "rev-parse", "HEAD")
+    assert commit_module.commit_op(committed_repo, op_id) is None
+    assert git(committed_repo, "rev-parse", "HEAD") == head
+
+
+def test_op_commit_in_a_linked_worktree_lands_on_its_branch(committed_repo, tmp_path):
+    worktree = tmp_path / "wt"
+    git(committed_repo, "worktree", "add", "-q", "-b", "agent-branch", str(worktree))
+    op_id = op(worktree)
+    complete_invocation(worktree, op_id)
+    assert subject(committed_repo, "agent-branch") == f"op(implementer): implement [{op_id[:8]}]"
+    assert subject(committed_repo, "main") == "initial"
+    assert git(worktree, "status", "--porcelain") == ""
+
+
+CONCURRENT = """
+import sys
+from kitty_ops.executor import complete_invocation
+complete_invocation(sys.argv[1], sys.argv[2])
+"""
+
+
+def test_twelve_concurrent_completions_make_twelve_commits(committed_repo):
+    ids = [op(committed_repo) for _ in range(12)]
+    workers = [
+        subprocess.Popen([sys.executable, "-c", CONCURRENT, str(committed_repo), op_id], stderr=subprocess.PIPE, text=True)
+        for op_id in ids
+    ]
+    errors = [worker.communicate(timeout=120)[1] for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers)
+    assert errors == [""] * 12
+    subjects = git(committed_repo, "log", "--format=%s", "--grep=^op(").splitlines()
+    assert sorted(subjects) == sorted(f"op(implementer): implement [{op_id[:8]}]" for op_id in ids)
+    assert not (committed_repo / ".git" / "index.lock").exists()
+    assert git(committed_repo, "fsck", "--no-progress") == ""
+    assert git(committed_repo, "status", "--porcelain") == ""
+
+
+def test_op_commits_follow_the_users_signing_policy(committed_repo, tmp_path):
+    fake_gpg = tmp_path / "gpg"
+    fake_gpg.write_text(
+        "#!/bin/sh\ncat >/dev/null\n"
+        "echo '[GNUPG:] SIG_CREATED D 1 8 00 1 FAKE' >&2\n"
+        "printf -- '-----BEGIN PGP SIGNATURE-----\\n\\nZmFrZQ==\\n-----END PGP SIGNATURE-----\\n'\n"
+    )
+    fake_gpg.chmod(0o755)
+    git(committed_repo, "config", "commit.gpgsign", "true")
+    git(committed_repo, "config", "gpg.program", str(fake_gpg))
+    result = complete_invocation(committed_repo, op(committed_repo))
+    assert result.commit
+    assert "gpgsig -----BEGIN PGP SIGNATURE-----" in git(committed_repo, "cat-file", "commit", "HEAD")
