@@ -2,12 +2,21 @@
 
 Every call is non-interactive and bounded: no prompt, pager or editor, stdin
 closed, and a timeout, so that nothing kitty-ops does can hang on git.
+
+The pre-commit hooks import this module on every commit, so it imports only
+`os` and `select` up front; `subprocess` and `pathlib` are imported where they
+are used (together they cost more than the hook's own work).
 """
 from __future__ import annotations
 
 import os
-import subprocess
-from pathlib import Path
+import select
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import subprocess
+    from pathlib import Path
 
 GIT_TIMEOUT_SECONDS = float(os.environ.get("KITTY_OPS_GIT_TIMEOUT", "60"))
 _QUIET_ENV = {
@@ -54,6 +63,8 @@ def run(
     timeout: float | None = None,
 ) -> subprocess.CompletedProcess:
     """Run `git <args>` in `cwd`; GitError on failure (when `check`) or timeout."""
+    import subprocess
+
     try:
         result = subprocess.run(
             ["git", *args],
@@ -74,32 +85,97 @@ def run(
     return result
 
 
-def start(args: list[str], cwd: Path | str = ".") -> subprocess.Popen:
-    """Start `git <args>` without waiting, to run several queries side by side."""
-    try:
-        return subprocess.Popen(
-            ["git", *args],
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=_env(None),
+class Running:
+    """A git process started by `start`, not yet waited for."""
+
+    __slots__ = ("name", "pid", "stdout", "stderr", "popen")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.pid = 0
+        self.stdout = self.stderr = -1
+        self.popen = None
+
+
+def start(args: list[str], cwd: Path | str = ".") -> Running:
+    """Start `git <args>` without waiting, to run several queries side by side.
+
+    Spawned with `os.posix_spawnp` where there is one: the orphan hook runs
+    this on every commit, and importing `subprocess` costs as much as a git call.
+    """
+    running = Running(args[0])
+    command = ["git", "-C", str(cwd), *args]
+    if not hasattr(os, "posix_spawnp"):  # Windows
+        import subprocess
+
+        pipe = subprocess.PIPE
+        running.popen = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, env=_env(None)
         )
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
-
-
-def finish(process: subprocess.Popen) -> bytes:
-    """The output of a git process from `start`; GitError when it failed."""
+        return running
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_DUP2, out_write, 1),
+        (os.POSIX_SPAWN_DUP2, err_write, 2),
+    ]
     try:
-        out, err = process.communicate(timeout=GIT_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise GitError(f"git {process.args[1]} timed out after {GIT_TIMEOUT_SECONDS:g}s") from None
-    if process.returncode != 0:
+        running.pid = os.posix_spawnp("git", command, _env(None), file_actions=actions)
+    except OSError as exc:
+        os.close(out_read)
+        os.close(err_read)
+        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+    finally:
+        os.close(out_write)
+        os.close(err_write)
+    running.stdout, running.stderr = out_read, err_read
+    return running
+
+
+def finish(running: Running) -> bytes:
+    """The output of a git process from `start`; GitError when it failed."""
+    if running.popen is not None:
+        import subprocess
+
+        try:
+            out, err = running.popen.communicate(timeout=GIT_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            running.popen.kill()
+            raise GitError(f"git {running.name} timed out after {GIT_TIMEOUT_SECONDS:g}s") from None
+        code = running.popen.returncode
+    else:
+        out, err, code = _collect(running)
+    if code != 0:
         stderr = err.decode(errors="replace").strip()
-        raise GitError(f"git {process.args[1]} failed: {_last_line(stderr)}", stderr)
+        raise GitError(f"git {running.name} failed: {_last_line(stderr)}", stderr)
     return out
+
+
+def _collect(running: Running) -> tuple[bytes, bytes, int]:
+    """Read both pipes to the end (within the timeout), then reap the process."""
+    chunks: dict[int, list[bytes]] = {running.stdout: [], running.stderr: []}
+    open_fds = list(chunks)
+    deadline = time.monotonic() + GIT_TIMEOUT_SECONDS
+    try:
+        while open_fds:
+            remaining = deadline - time.monotonic()
+            readable = select.select(open_fds, [], [], max(remaining, 0))[0] if remaining > 0 else []
+            if not readable:
+                os.kill(running.pid, 9)
+                os.waitpid(running.pid, 0)
+                raise GitError(f"git {running.name} timed out after {GIT_TIMEOUT_SECONDS:g}s")
+            for fd in readable:
+                data = os.read(fd, 1 << 16)
+                if data:
+                    chunks[fd].append(data)
+                else:
+                    open_fds.remove(fd)
+    finally:
+        os.close(running.stdout)
+        os.close(running.stderr)
+    status = os.waitpid(running.pid, 0)[1]
+    return b"".join(chunks[running.stdout]), b"".join(chunks[running.stderr]), os.waitstatus_to_exitcode(status)
 
 
 def split_z(raw: bytes) -> list[str]:
@@ -137,6 +213,8 @@ def find_repo(path: Path | str) -> Repo | None:
     lines = result.stdout.decode(errors="surrogateescape").splitlines()
     if result.returncode != 0 or len(lines) != 3:
         return None
+    from pathlib import Path
+
     root, git_dir, common_dir = lines
     return Repo(Path(root), Path(git_dir), (Path(path) / common_dir).resolve())
 

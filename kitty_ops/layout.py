@@ -1,10 +1,12 @@
 """Where kitty-ops keeps things inside a repository (paths relative to its root)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from kitty_ops.errors import InvalidInput, UnsafePath
 from kitty_ops.ulid import is_ulid, require_ulid
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 EVENTS_DIR = "kitty-ops"
 INDEX_PATH = f"{EVENTS_DIR}/ops-index.jsonl"
@@ -26,7 +28,10 @@ def record_relpath(op_id: str) -> str:
     return f"{EVENTS_DIR}/{require_ulid(op_id)}{RECORD_SUFFIX}"
 
 
-def record_path(repo_root: Path, op_id: str) -> Path:
+def record_path(repo_root: Path | str, op_id: str) -> Path:
+    # pathlib is imported here, not above: the pre-commit hooks import this module.
+    from pathlib import Path
+
     return Path(repo_root) / record_relpath(op_id)
 
 
@@ -42,7 +47,7 @@ def op_id_from_name(name: str) -> str | None:
 def safe_record_path(repo_root: Path | str, op_id: str) -> Path:
     """The record path of `op_id`, refused when the id or the path is unsafe."""
     try:
-        path = record_path(Path(repo_root), op_id)
+        path = record_path(repo_root, op_id)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     refuse_link(path.parent, EVENTS_DIR)
