@@ -27,6 +27,7 @@ from kitty_ops.scan import read_scan
 COMMIT_LOCK_NAME = "kitty-ops-commit.lock"
 COMMIT_LOCK_SECONDS = 30.0
 GIT_LOCK_RETRY_SECONDS = 5.0
+SIGN_CONFIG = "commit.gpgSign"
 T = TypeVar("T")
 
 
@@ -34,18 +35,21 @@ def commit_message(profile_id: str, action: str, op_id: str) -> str:
     return f"op({profile_id}): {action} [{op_id[:8]}]"
 
 
-def commit_op(repo_root: Path | str, op_id: str) -> str | None:
+def commit_op(repo_root: Path | str, op_id: str, *, sign: bool | None = None) -> str | None:
     """Commit the completed record of `op_id`; the new commit's id.
 
     None when HEAD already holds the record as it is. Raises CommitSkipped when
     the commit cannot be made now, KittyOpsError for an Op that is not
-    completed (orphans are never committed).
+    completed (orphans are never committed). `sign` defaults to the user's
+    `commit.gpgSign` (which `git commit-tree` would ignore).
     """
     repo, record = _locate(repo_root, op_id)
     message = _message_for(repo, record, op_id)
+    if sign is None:
+        sign = wants_signing(git.config_values(repo.root, [SIGN_CONFIG]))
     try:
         with hold_file(repo.common_dir / COMMIT_LOCK_NAME, COMMIT_LOCK_SECONDS):
-            return _retrying(lambda: _commit_once(repo, record, message))
+            return _retrying(lambda: _commit_once(repo, record, message, sign))
     except LockTimeout:
         raise CommitSkipped("another kitty-ops commit is still running") from None
 
@@ -90,7 +94,11 @@ def _retrying(step: Callable[[], T]) -> T:
             time.sleep(0.05)
 
 
-def _commit_once(repo: git.Repo, record: str, message: str) -> str | None:
+def wants_signing(config: dict[str, str | None]) -> bool:
+    return SIGN_CONFIG.lower() in config and git.is_true(config[SIGN_CONFIG.lower()])
+
+
+def _commit_once(repo: git.Repo, record: str, message: str, sign: bool) -> str | None:
     _refuse_unsafe_state(repo)
     parent = git.resolve_commit(repo, "HEAD")
     paths = _op_paths(repo, record)
@@ -102,7 +110,7 @@ def _commit_once(repo: git.Repo, record: str, message: str) -> str | None:
     info = git.index_info(changed)
     git.run(["update-index", "--add", "--index-info"], repo.root, input=info)
     tree = _tree_with(repo, parent, info)
-    commit = _commit_tree(repo, tree, parent, message)
+    commit = _commit_tree(repo, tree, parent, message, sign)
     git.run(
         ["update-ref", "-m", f"commit: {message}", "HEAD", commit, parent or ""], repo.root
     )
@@ -133,12 +141,11 @@ def _tree_with(repo: git.Repo, parent: str | None, info: bytes) -> str:
                 os.unlink(leftover)
 
 
-def _commit_tree(repo: git.Repo, tree: str, parent: str | None, message: str) -> str:
+def _commit_tree(repo: git.Repo, tree: str, parent: str | None, message: str, sign: bool) -> str:
     parents = ["-p", parent] if parent else []
-    # commit-tree ignores commit.gpgSign; Op commits follow the user's signing policy.
-    sign = ["-S"] if git.config_get(repo.root, "commit.gpgSign", "bool") == "true" else []
+    signing = ["-S"] if sign else []
     try:
-        return git.output(["commit-tree", tree, *parents, *sign, "-m", message], repo.root)
+        return git.output(["commit-tree", tree, *parents, *signing, "-m", message], repo.root)
     except git.GitError as exc:
         if "gpg" in exc.stderr.lower() or "sign" in exc.stderr.lower():
             raise CommitSkipped(f"signing the commit failed ({exc.stderr.strip().splitlines()[0]})") from None

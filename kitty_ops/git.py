@@ -203,8 +203,18 @@ class Repo:
         self.common_dir = common_dir
 
 
+_found: dict[str, Repo] = {}
+
+
 def find_repo(path: Path | str) -> Repo | None:
-    """The repository whose work tree holds `path`, or None outside git."""
+    """The repository whose work tree holds `path`, or None outside git.
+
+    Found repositories are remembered for the life of the process: one Op
+    completion asks several times, and a work tree does not move.
+    """
+    key = os.path.abspath(path)
+    if key in _found:
+        return _found[key]
     result = run(
         ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
         path,
@@ -216,7 +226,8 @@ def find_repo(path: Path | str) -> Repo | None:
     from pathlib import Path
 
     root, git_dir, common_dir = lines
-    return Repo(Path(root), Path(git_dir), (Path(path) / common_dir).resolve())
+    _found[key] = Repo(Path(root), Path(git_dir), (Path(path) / common_dir).resolve())
+    return _found[key]
 
 
 def toplevel(path: Path | str) -> Path | None:
@@ -269,11 +280,24 @@ def index_info(entries: dict[str, str]) -> bytes:
     )
 
 
-def config_get(repo_root: Path | str, key: str, type_: str | None = None) -> str | None:
-    """A git config value (normalised by `--type`, e.g. bool), None when unset."""
-    typed = [f"--type={type_}"] if type_ else []
-    result = run(["config", *typed, "--get", key], repo_root, check=False)
-    return result.stdout.decode().strip() or None if result.returncode == 0 else None
+def config_values(repo_root: Path | str, names: list[str]) -> dict[str, str | None]:
+    """The config variables among `names` that are set, in one git call.
+
+    Keys come back lower-case, as git canonicalises them; a variable set
+    without a value (`[commit] gpgSign`) maps to None, which git reads as true.
+    """
+    pattern = "^(" + "|".join(name.lower().replace(".", "\\.") for name in names) + ")$"
+    result = run(["config", "-z", "--get-regexp", pattern], repo_root, check=False)
+    values: dict[str, str | None] = {}
+    for entry in split_z(result.stdout):
+        key, _, value = entry.partition("\n")
+        values[key] = value if "\n" in entry else None
+    return values
+
+
+def is_true(value: str | None) -> bool:
+    """git's reading of a boolean config value (set without a value means true)."""
+    return value is None or value.strip().lower() in ("true", "yes", "on", "1")
 
 
 def ls_files(repo_root: Path | str, args: list[str], pathspec: str) -> list[str]:

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kitty_ops import git
-from kitty_ops.commit import commit_op, stage_op_files
+from kitty_ops.commit import SIGN_CONFIG, commit_op, stage_op_files, wants_signing
 from kitty_ops.errors import KittyOpsError
 from kitty_ops.exclude import ensure_local_files_excluded
 from kitty_ops.layout import PROPAGATION_ERRORS_PATH, record_relpath
@@ -39,19 +39,24 @@ class Propagation:
         self.problem = problem
 
 
-def configured_hook(repo_root: Path | str) -> str | None:
+def configured_hook(repo_root: Path | str, config: dict[str, str | None] | None = None) -> str | None:
     """The user's post-completion hook, or None for the default Op commit."""
-    return os.environ.get(HOOK_ENV) or git.config_get(repo_root, HOOK_CONFIG)
+    if os.environ.get(HOOK_ENV):
+        return os.environ[HOOK_ENV]
+    if config is None:
+        config = git.config_values(repo_root, [HOOK_CONFIG])
+    return config.get(HOOK_CONFIG.lower())
 
 
 def propagate(repo_root: Path | str, op_id: str, label: str) -> Propagation:
     """Stage and commit a completed record; `label` names the Op in warnings."""
-    hook = configured_hook(repo_root) if git.find_repo(repo_root) else None
+    config = git.config_values(repo_root, [HOOK_CONFIG, SIGN_CONFIG]) if git.find_repo(repo_root) else {}
+    hook = configured_hook(repo_root, config)
     try:
         if hook:
             _run_custom_hook(repo_root, op_id, hook)
             return Propagation()
-        return Propagation(commit=commit_op(repo_root, op_id))
+        return Propagation(commit=commit_op(repo_root, op_id, sign=wants_signing(config)))
     except KittyOpsError as exc:
         problem = str(exc)
     log.warning(

@@ -9,9 +9,21 @@ ULID_LENGTH = 26
 _CROCKFORD_SET = frozenset(CROCKFORD)
 
 
+_last = 0  # the last ULID made by this process, as an integer
+
+
 def new_ulid() -> str:
-    """A new ULID: 48 bits of milliseconds since the epoch, then 80 random bits."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    """A new ULID: 48 bits of milliseconds since the epoch, then 80 random bits.
+
+    Monotonic within a process: a second ULID in the same millisecond is the
+    previous one plus one, so ids sort in the order they were made.
+    """
+    global _last
+    milliseconds = time.time_ns() // 1_000_000
+    value = milliseconds << 80 | int.from_bytes(os.urandom(10), "big")
+    if value >> 80 <= _last >> 80:
+        value = _last + 1
+    _last = value
     chars = []
     for _ in range(ULID_LENGTH):
         value, digit = divmod(value, 32)

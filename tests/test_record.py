@@ -145,3 +145,8 @@ def test_legacy_completed_line_with_null_outcome_parses_and_v2_does_not():
     assert record.completed.outcome is None and record.completed.is_legacy
     v2 = V2_COMPLETED.replace('"outcome": "failed"', '"outcome": null')
     assert not parse_record((STARTED + v2).encode(), OP_ID).is_valid
+
+
+def test_ulids_made_in_one_millisecond_still_sort_in_order():
+    ids = [new_ulid() for _ in range(2000)]
+    assert ids == sorted(ids)
