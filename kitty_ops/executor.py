@@ -1,93 +1,76 @@
-"""Starting and completing Ops: the steps every caller (CLI, API, doctor) shares."""
+"""Starting and completing Ops: the steps every caller (CLI, API, doctor) shares.
+
+Events are plain dicts from `kitty_ops.events`, exactly the lines written, so
+that this path does not import pydantic; `kitty_ops.record` reads them back
+as models.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from kitty_ops import index, lifecycle
-from kitty_ops.errors import InvalidInput
+from kitty_ops import events, index, lifecycle
 from kitty_ops.exclude import ensure_local_files_excluded
 from kitty_ops.layout import INDEX_PATH, safe_record_path
 from kitty_ops.propagator import propagate
-from kitty_ops.record import (
-    ArtifactLink,
-    ClosedBy,
-    CommitLink,
-    CompletedEvent,
-    InvocationRecord,
-    Outcome,
-    describe_validation_error,
-)
 from kitty_ops.ulid import new_ulid
 from kitty_ops.writer import write_completed, write_started
 
 
-class Completion(BaseModel):
-    """The result of completing an Op."""
+class Completion:
+    """What completing an Op did: its completed event, and its Op commit or why none."""
 
-    model_config = ConfigDict(frozen=True)
+    __slots__ = ("event", "record_path", "commit", "pending_reason")
 
-    event: CompletedEvent
-    record_path: Path
-    commit: Optional[str] = None  # the Op commit, when one was made
-    pending_reason: Optional[str] = None  # why the record is not committed
+    def __init__(self, event: dict, record_path: Path, commit: str | None, pending_reason: str | None):
+        self.event = event  # the completed event as written
+        self.record_path = record_path
+        self.commit = commit  # the Op commit, when one was made
+        self.pending_reason = pending_reason  # why the record is not committed
 
     @property
     def invocation_id(self) -> str:
-        return self.event.invocation_id
+        return self.event["invocation_id"]
+
+    @property
+    def outcome(self) -> str:
+        return self.event["outcome"]
+
+    def __repr__(self) -> str:
+        return f"Completion({self.invocation_id!r}, commit={self.commit!r}, pending_reason={self.pending_reason!r})"
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
 
 
-def _build(model: type[BaseModel], **fields) -> BaseModel:
-    try:
-        return model(**fields)
-    except ValidationError as exc:
-        raise InvalidInput(describe_validation_error(exc)) from None
-
-
-def start_invocation(repo_root: Path | str, profile_id: str, action: str, **optional) -> InvocationRecord:
-    """Write the `started` line of a new Op and index it; the started record.
+def start_invocation(repo_root: Path | str, profile_id: str, action: str, **optional: object) -> dict:
+    """Write the `started` line of a new Op and index it; the started event.
 
     `optional` takes the optional started fields (request_text, actor,
     mode_of_work, mission_id, wp_id, model_id, governance_context_hash,
-    governance_context_available, router_confidence).
+    governance_context_available, router_confidence); None means absent.
     """
-    unknown = set(optional) - set(InvocationRecord.model_fields)
-    if unknown:
-        raise TypeError(f"unknown started field(s): {', '.join(sorted(unknown))}")
-    record = _build(
-        InvocationRecord,
-        invocation_id=new_ulid(),
-        profile_id=profile_id,
-        action=action,
-        started_at=_now(),
-        **optional,
-    )
-    write_started(repo_root, record)
-    started = record.model_dump(mode="json", exclude_none=True)
+    started = events.started_event(new_ulid(), profile_id, action, _now(), **optional)
+    write_started(repo_root, started)
     lifecycle.append_phase(repo_root, started, "started", started["started_at"])
     if not (Path(repo_root) / INDEX_PATH).exists():
         ensure_local_files_excluded(repo_root)
     index.append_entry(repo_root, started)  # last: the index is fresh after it
-    return record
+    return started
 
 
 def complete_invocation(
     repo_root: Path | str,
     op_id: str,
-    outcome: Outcome = "done",
+    outcome: str = "done",
     *,
     evidence_ref: str | None = None,
     artifacts: Iterable[str] = (),
     commit_sha: str | None = None,
     commit: bool = True,
-    closed_by: ClosedBy = "agent",
+    closed_by: str = "agent",
 ) -> Completion:
     """Append the `completed` event (and links), then stage and commit the record.
 
@@ -96,22 +79,15 @@ def complete_invocation(
     """
     path = safe_record_path(repo_root, op_id)
     at = _now()
-    event = _build(
-        CompletedEvent,
-        invocation_id=op_id,
-        completed_at=at,
-        outcome=outcome,
-        closed_by=closed_by,
-        evidence_ref=evidence_ref,
-    )
-    links = [_build(ArtifactLink, invocation_id=op_id, at=at, kind="artifact", ref=ref) for ref in artifacts]
+    completed = events.completed_event(op_id, at, outcome, closed_by, evidence_ref)
+    links = [events.artifact_link(op_id, at, ref) for ref in artifacts]
     if commit_sha:
-        links.append(_build(CommitLink, invocation_id=op_id, at=at, sha=commit_sha))
-    started = write_completed(repo_root, event, links)
+        links.append(events.commit_link(op_id, at, commit_sha))
+    started = write_completed(repo_root, completed, links)
     reason = None if outcome == "done" else outcome
-    lifecycle.append_phase(repo_root, started, lifecycle.phase_for_outcome(outcome), at.isoformat(), reason)
+    lifecycle.append_phase(repo_root, started, lifecycle.phase_for_outcome(outcome), at, reason)
     if not commit:
-        return Completion(event=event, record_path=path, pending_reason="--no-commit")
+        return Completion(completed, path, None, "--no-commit")
     label = f"Op {op_id} ({started.get('profile_id')}/{started.get('action')})"
     result = propagate(repo_root, op_id, label)
-    return Completion(event=event, record_path=path, commit=result.commit, pending_reason=result.problem)
+    return Completion(completed, path, result.commit, result.problem)

@@ -22,28 +22,10 @@ from pydantic import (
     model_validator,
 )
 
+from kitty_ops.events import check_token
 from kitty_ops.layout import EVENTS_DIR
 from kitty_ops.scan import scan_record
 from kitty_ops.ulid import require_ulid
-
-MAX_TOKEN_LENGTH = 64
-_TOKEN_FORBIDDEN = "()[]"
-
-
-def check_token(value: str) -> str:
-    """Refuse what cannot go safely into `op(<profile_id>): <action> [<id>]`."""
-    if not value:
-        raise ValueError("must not be empty")
-    if len(value) > MAX_TOKEN_LENGTH:
-        raise ValueError(f"must be at most {MAX_TOKEN_LENGTH} characters")
-    if value.startswith("-"):
-        raise ValueError("must not start with '-'")
-    if not value.isprintable() or any(char.isspace() for char in value):
-        raise ValueError("must be one word: no spaces, newlines or control characters")
-    if any(char in _TOKEN_FORBIDDEN for char in value):
-        raise ValueError(f"must not contain any of {_TOKEN_FORBIDDEN}")
-    return value
-
 
 Token = Annotated[str, AfterValidator(check_token)]
 OpId = Annotated[str, AfterValidator(require_ulid)]

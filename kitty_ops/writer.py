@@ -4,7 +4,7 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from kitty_ops.errors import AlreadyCompleted, InvalidInput, KittyOpsError, OpExists, UnknownOp
 from kitty_ops.layout import (
@@ -16,10 +16,13 @@ from kitty_ops.layout import (
     safe_record_path,
 )
 from kitty_ops.lock import LockTimeout, hold_fd
-from kitty_ops.record import CompletedEvent, InvocationRecord, Link, _Event
+from kitty_ops.events import to_line
 from kitty_ops.scan import scan_record
 
 __all__ = ["EVENTS_DIR", "INDEX_PATH", "write_started", "write_completed", "append_links"]
+
+# An event: a dict from `kitty_ops.events`, or a model from `kitty_ops.record`.
+Event = Any
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 COMPLETION_LOCK_SECONDS = 10.0
@@ -36,16 +39,17 @@ def ensure_events_dir(repo_root: Path | str) -> Path:
     return directory
 
 
-def write_started(repo_root: Path | str, record: InvocationRecord) -> Path:
+def write_started(repo_root: Path | str, started: Event) -> Path:
     """Create the record file with its `started` line; OpExists if it is there."""
+    op_id = _op_id(started)
     ensure_events_dir(repo_root)
-    path = safe_record_path(repo_root, record.invocation_id)
+    path = safe_record_path(repo_root, op_id)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
     except FileExistsError:
-        raise OpExists(f"{record.invocation_id}: a record with this id already exists") from None
+        raise OpExists(f"{op_id}: a record with this id already exists") from None
     try:
-        os.write(fd, record.to_line())
+        os.write(fd, _lines([started]))
     finally:
         os.close(fd)
     return path
@@ -92,14 +96,12 @@ def _append_locked(repo_root: Path | str, op_id: str, lines: bytes, check) -> di
         os.close(fd)
 
 
-def write_completed(
-    repo_root: Path | str, event: CompletedEvent, links: Iterable[Link] = ()
-) -> dict:
+def write_completed(repo_root: Path | str, completed: Event, links: Iterable[Event] = ()) -> dict:
     """Append the `completed` line (and any links) once; AlreadyCompleted after.
 
     Returns the record's started event.
     """
-    op_id = event.invocation_id
+    op_id = _op_id(completed)
 
     def check(scan) -> None:
         if scan.started is None:
@@ -109,10 +111,10 @@ def write_completed(
                 f"{op_id}: already completed ({scan.completed.get('outcome', '?')})"
             )
 
-    return _append_locked(repo_root, op_id, _lines([event, *links]), check)
+    return _append_locked(repo_root, op_id, _lines([completed, *links]), check)
 
 
-def append_links(repo_root: Path | str, op_id: str, links: Iterable[Link]) -> Path:
+def append_links(repo_root: Path | str, op_id: str, links: Iterable[Event]) -> Path:
     """Append correlation lines to a completed record."""
 
     def check(scan) -> None:
@@ -123,5 +125,10 @@ def append_links(repo_root: Path | str, op_id: str, links: Iterable[Link]) -> Pa
     return safe_record_path(repo_root, op_id)
 
 
-def _lines(events: Iterable[_Event]) -> bytes:
-    return b"".join(event.to_line() for event in events)
+def _op_id(event: Event) -> str:
+    return event["invocation_id"] if isinstance(event, dict) else event.invocation_id
+
+
+def _lines(events: Iterable[Event]) -> bytes:
+    """Event dicts (`kitty_ops.events`) or models (`kitty_ops.record`) as lines."""
+    return b"".join(to_line(event) if isinstance(event, dict) else event.to_line() for event in events)

@@ -19,7 +19,7 @@ from .conftest import git
 def op(repo: Path, **fields) -> str:
     fields.setdefault("profile_id", "implementer")
     fields.setdefault("action", "implement")
-    return start_invocation(repo, **fields).invocation_id
+    return start_invocation(repo, **fields)["invocation_id"]
 
 
 def subject(repo: Path, rev: str = "HEAD") -> str:

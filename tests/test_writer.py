@@ -29,9 +29,9 @@ def test_events_dir_is_kitty_ops():
 
 def test_start_writes_the_record_and_the_index_under_kitty_ops_only(repo):
     record = start_invocation(repo, "implementer", "implement")
-    assert (repo / "kitty-ops" / f"{record.invocation_id}.jsonl").is_file()
+    assert (repo / "kitty-ops" / f"{record['invocation_id']}.jsonl").is_file()
     index_lines = (repo / "kitty-ops" / "ops-index.jsonl").read_text().splitlines()
-    assert [json.loads(line)["invocation_id"] for line in index_lines] == [record.invocation_id]
+    assert [json.loads(line)["invocation_id"] for line in index_lines] == [record["invocation_id"]]
     assert not (repo / "ops-index.jsonl").exists()
     assert sorted(path.name for path in repo.iterdir()) == [".git", "kitty-ops"]
 
@@ -55,17 +55,17 @@ def test_gitattributes_merge_union(repo):
 
 def test_started_is_created_exclusively(repo):
     record = start_invocation(repo, "implementer", "implement")
-    before = (repo / "kitty-ops" / f"{record.invocation_id}.jsonl").read_bytes()
+    before = (repo / "kitty-ops" / f"{record['invocation_id']}.jsonl").read_bytes()
     with pytest.raises(OpExists):
         writer.write_started(repo, record)
-    assert (repo / "kitty-ops" / f"{record.invocation_id}.jsonl").read_bytes() == before
+    assert (repo / "kitty-ops" / f"{record['invocation_id']}.jsonl").read_bytes() == before
 
 
 def test_completion_appends_and_never_rewrites(repo):
     record = start_invocation(repo, "implementer", "implement", request_text="do it")
-    path = repo / "kitty-ops" / f"{record.invocation_id}.jsonl"
+    path = repo / "kitty-ops" / f"{record['invocation_id']}.jsonl"
     first_line = path.read_bytes()
-    writer.write_completed(repo, completed(record.invocation_id))
+    writer.write_completed(repo, completed(record["invocation_id"]))
     data = path.read_bytes()
     assert data.startswith(first_line)
     assert [json.loads(line)["event"] for line in data.splitlines()] == ["started", "completed"]
@@ -73,11 +73,11 @@ def test_completion_appends_and_never_rewrites(repo):
 
 def test_second_completion_is_refused(repo):
     record = start_invocation(repo, "implementer", "implement")
-    writer.write_completed(repo, completed(record.invocation_id))
-    size = (repo / "kitty-ops" / f"{record.invocation_id}.jsonl").stat().st_size
+    writer.write_completed(repo, completed(record["invocation_id"]))
+    size = (repo / "kitty-ops" / f"{record['invocation_id']}.jsonl").stat().st_size
     with pytest.raises(AlreadyCompleted):
-        writer.write_completed(repo, completed(record.invocation_id))
-    assert (repo / "kitty-ops" / f"{record.invocation_id}.jsonl").stat().st_size == size
+        writer.write_completed(repo, completed(record["invocation_id"]))
+    assert (repo / "kitty-ops" / f"{record['invocation_id']}.jsonl").stat().st_size == size
 
 
 def test_completing_an_unknown_op_is_refused(repo):
@@ -88,13 +88,13 @@ def test_completing_an_unknown_op_is_refused(repo):
 def test_a_symlinked_record_is_refused(repo, tmp_path):
     outside = tmp_path / "outside.jsonl"
     record = start_invocation(repo, "implementer", "implement")
-    path = repo / "kitty-ops" / f"{record.invocation_id}.jsonl"
+    path = repo / "kitty-ops" / f"{record['invocation_id']}.jsonl"
     outside.write_bytes(path.read_bytes())
     path.unlink()
     path.symlink_to(outside)
     before = outside.read_bytes()
     with pytest.raises(UnsafePath):
-        complete_invocation(repo, record.invocation_id, commit=False)
+        complete_invocation(repo, record["invocation_id"], commit=False)
     assert outside.read_bytes() == before
 
 
@@ -116,10 +116,10 @@ def test_path_traversal_ids_are_refused_before_touching_a_path(repo, op_id):
 
 def test_a_torn_last_line_is_not_glued_to_the_completion(repo):
     record = start_invocation(repo, "implementer", "implement")
-    path = repo / "kitty-ops" / f"{record.invocation_id}.jsonl"
+    path = repo / "kitty-ops" / f"{record['invocation_id']}.jsonl"
     with path.open("ab") as handle:
         handle.write(b'{"event": "artifact_li')
-    writer.write_completed(repo, completed(record.invocation_id))
+    writer.write_completed(repo, completed(record["invocation_id"]))
     assert json.loads(path.read_bytes().splitlines()[-1])["event"] == "completed"
 
 
@@ -127,7 +127,7 @@ def test_index_failure_never_fails_the_op(repo):
     (repo / "kitty-ops").mkdir()
     (repo / "kitty-ops" / "ops-index.jsonl").mkdir()  # cannot be appended to
     record = start_invocation(repo, "implementer", "implement")
-    assert (repo / "kitty-ops" / f"{record.invocation_id}.jsonl").is_file()
+    assert (repo / "kitty-ops" / f"{record['invocation_id']}.jsonl").is_file()
 
 
 RACE = """
@@ -154,36 +154,36 @@ def test_concurrent_completion_of_one_op_yields_one_completed_line(repo):
     record = start_invocation(repo, "implementer", "implement")
     go = str(time.time() + 1.5)
     racers = [
-        subprocess.Popen([sys.executable, "-c", RACE, str(repo), record.invocation_id, go], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen([sys.executable, "-c", RACE, str(repo), record["invocation_id"], go], stdout=subprocess.PIPE, text=True)
         for _ in range(6)
     ]
     results = sorted(racer.communicate()[0].strip() for racer in racers)
     assert results == ["refused"] * 5 + ["won"]
-    lines = (repo / "kitty-ops" / f"{record.invocation_id}.jsonl").read_text().splitlines()
+    lines = (repo / "kitty-ops" / f"{record['invocation_id']}.jsonl").read_text().splitlines()
     assert [json.loads(line)["event"] for line in lines] == ["started", "completed"]
 
 
 def test_records_are_written_outside_git_too(tmp_path):
     record = start_invocation(tmp_path, "implementer", "implement")
-    result = complete_invocation(tmp_path, record.invocation_id)
+    result = complete_invocation(tmp_path, record["invocation_id"])
     assert result.commit is None and "not in a git repository" in result.pending_reason
-    assert (tmp_path / "kitty-ops" / f"{record.invocation_id}.jsonl").read_text().count("\n") == 2
+    assert (tmp_path / "kitty-ops" / f"{record['invocation_id']}.jsonl").read_text().count("\n") == 2
 
 
 def test_lifecycle_lines_only_for_ops_with_a_mission(repo):
     plain = start_invocation(repo, "implementer", "implement")
-    complete_invocation(repo, plain.invocation_id, commit=False)
+    complete_invocation(repo, plain["invocation_id"], commit=False)
     assert not (repo / "kitty-ops" / "lifecycle.jsonl").exists()
     mission = start_invocation(repo, "implementer", "implement", mission_id="M1", wp_id="WP01", actor="claude")
-    complete_invocation(repo, mission.invocation_id, "abandoned", commit=False)
+    complete_invocation(repo, mission["invocation_id"], "abandoned", commit=False)
     lines = [json.loads(line) for line in (repo / "kitty-ops" / "lifecycle.jsonl").read_text().splitlines()]
     assert [(line["phase"], line["reason"]) for line in lines] == [("started", None), ("failed", "abandoned")]
-    assert {line["invocation_id"] for line in lines} == {mission.invocation_id}
+    assert {line["invocation_id"] for line in lines} == {mission['invocation_id']}
     assert lines[0]["agent"] == "claude" and lines[0]["wp_id"] == "WP01" and lines[0]["mission_id"] == "M1"
     assert set(lines[0]) == {"canonical_action_id", "at", "agent", "mission_id", "wp_id", "reason", "invocation_id", "phase"}
 
 
 def test_invocation_record_round_trips_through_the_file(repo):
     record = start_invocation(repo, "implementer", "implement", mission_id="M1", model_id="m")
-    line = (repo / "kitty-ops" / f"{record.invocation_id}.jsonl").read_bytes()
-    assert InvocationRecord.model_validate_json(line) == record
+    line = (repo / "kitty-ops" / f"{record['invocation_id']}.jsonl").read_bytes()
+    assert InvocationRecord.model_validate_json(line).model_dump(mode="json", exclude_none=True) == record

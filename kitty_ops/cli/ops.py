@@ -28,11 +28,11 @@ def start(repo, profile_id, action, as_json, **optional) -> int:
       op=$(kitty-ops start --profile implementer --action implement --mission-id M1)
     """
     optional = {name: value for name, value in optional.items() if value is not None}
-    record = start_invocation(repo, profile_id, action, **optional)
+    started = start_invocation(repo, profile_id, action, **optional)
     if as_json:
-        echo_json(record.model_dump(mode="json", exclude_none=True))
+        echo_json(started)
     else:
-        click.echo(record.invocation_id)
+        click.echo(started["invocation_id"])
     return EXIT_OK
 
 
@@ -73,7 +73,7 @@ def complete(repo, op_id, outcome, evidence_ref, artifacts, commit_sha, no_commi
     if as_json:
         echo_json(
             {
-                **result.event.model_dump(mode="json", exclude_none=True),
+                **result.event,
                 "record": str(result.record_path),
                 "commit": result.commit,
                 "pending_reason": result.pending_reason,
