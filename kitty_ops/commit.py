@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
@@ -127,11 +126,9 @@ def _refuse_unsafe_state(repo: git.Repo) -> None:
 
 def _tree_with(repo: git.Repo, parent: str | None, info: bytes) -> str:
     """The tree of `parent` with the entries of `info` added: a throw-away index."""
-    fd, temporary = tempfile.mkstemp(prefix="kitty-ops-index.", dir=repo.git_dir)
-    os.close(fd)
+    temporary = str(repo.git_dir / f"kitty-ops-index.{os.getpid()}.{time.monotonic_ns()}")
     env = {"GIT_INDEX_FILE": temporary}
     try:
-        os.unlink(temporary)  # read-tree wants to create it
         git.run(["read-tree", parent] if parent else ["read-tree", "--empty"], repo.root, env=env)
         git.run(["update-index", "--add", "--index-info"], repo.root, input=info, env=env)
         return git.output(["write-tree"], repo.root, env=env)
