@@ -335,3 +335,61 @@ def test_op_commits_follow_the_users_signing_policy(committed_repo, tmp_path):
     result = complete_invocation(committed_repo, op(committed_repo))
     assert result.commit
     assert "gpgsig -----BEGIN PGP SIGNATURE-----" in git(committed_repo, "cat-file", "commit", "HEAD")
+
+
+def kitty_ops(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["kitty-ops", *args], cwd=repo, capture_output=True, text=True)
+
+
+def test_commit_by_id_commits_each_named_op(committed_repo):
+    first, second = op(committed_repo), op(committed_repo, action="review")
+    complete_invocation(committed_repo, first, commit=False)
+    complete_invocation(committed_repo, second, commit=False)
+    result = kitty_ops(committed_repo, "commit", second, first)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith(f"{second} committed ")
+    assert git(committed_repo, "log", "--format=%s", "-2").splitlines() == [
+        f"op(implementer): implement [{first[:8]}]",
+        f"op(implementer): review [{second[:8]}]",
+    ]
+    again = kitty_ops(committed_repo, "commit", first)
+    assert again.returncode == 0 and again.stdout == f"{first} already committed\n"
+
+
+def test_commit_pending_commits_every_completed_record_one_commit_each(committed_repo):
+    done = [op(committed_repo) for _ in range(3)]
+    still_open = op(committed_repo)
+    for op_id in done:
+        complete_invocation(committed_repo, op_id, commit=False)
+    result = kitty_ops(committed_repo, "commit", "--pending")
+    assert result.returncode == 0, result.stderr
+    subjects = git(committed_repo, "log", "--format=%s", "--grep=^op(").splitlines()
+    assert sorted(subjects) == sorted(f"op(implementer): implement [{op_id[:8]}]" for op_id in done)
+    assert f"?? kitty-ops/{still_open}.jsonl" in git(committed_repo, "status", "--porcelain", "-uall")
+    assert kitty_ops(committed_repo, "commit", "--pending").stdout == "nothing pending\n"
+
+
+def test_commit_refuses_an_open_op_and_reports_one_line(committed_repo):
+    still_open = op(committed_repo)
+    result = kitty_ops(committed_repo, "commit", still_open)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"kitty-ops: error: {still_open}: not completed; open Ops are never committed"
+    ]
+
+
+def test_commit_without_ids_or_pending_is_a_usage_error(committed_repo):
+    result = kitty_ops(committed_repo, "commit")
+    assert result.returncode == 2
+    assert "name an OP_ID or give --pending" in result.stderr
+
+
+def test_the_default_hook_script_commits_a_completed_record(committed_repo):
+    op_id = op(committed_repo)
+    complete_invocation(committed_repo, op_id, commit=False)
+    result = subprocess.run(["kitty-ops-post-complete", op_id], cwd=committed_repo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == git(committed_repo, "rev-parse", "HEAD")
+    assert subject(committed_repo) == f"op(implementer): implement [{op_id[:8]}]"
+    usage = subprocess.run(["kitty-ops-post-complete"], cwd=committed_repo, capture_output=True, text=True)
+    assert usage.returncode == 2 and "usage: kitty-ops-post-complete OP_ID" in usage.stderr
