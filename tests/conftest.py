@@ -85,3 +85,23 @@ def corpus_repo(committed_repo) -> Path:
     git(committed_repo, "add", "kitty-ops")
     git(committed_repo, "commit", "-qm", "spec-kitty records")
     return committed_repo
+
+
+def open_op(repo: Path, hours_ago: float = 0.0, started_at: str | None = None, **fields) -> str:
+    """Write an open Op whose started_at lies `hours_ago` in the past; its id."""
+    from datetime import datetime, timedelta, timezone
+
+    from kitty_ops import events
+    from kitty_ops.ulid import new_ulid
+    from kitty_ops.writer import write_started
+
+    fields.setdefault("profile_id", "implementer")
+    fields.setdefault("action", "implement")
+    op_id = new_ulid()
+    at = started_at or (datetime.now(timezone.utc) - timedelta(hours=hours_ago)).isoformat()
+    write_started(repo, events.started_event(op_id, started_at=at, **fields))
+    return op_id
+
+
+def record(repo: Path, op_id: str) -> Path:
+    return repo / "kitty-ops" / f"{op_id}.jsonl"

@@ -20,6 +20,8 @@ COMMANDS = {
     "commit": "kitty_ops.cli.ops:commit",
     "list": "kitty_ops.cli.read:list_command",
     "show": "kitty_ops.cli.read:show",
+    "doctor": "kitty_ops.cli.doctor:doctor",
+    "validate": "kitty_ops.cli.validate:validate",
 }
 
 

@@ -87,3 +87,42 @@ def doctor_report(repo_root: Path | str, now: datetime | None = None) -> dict:
         elif scan.completed is None:
             orphans.append(op_entry(op_id, scan, now))
     return {"orphans": orphans, "pending": find_pending(root, now), "invalid": invalid}
+
+
+def is_stale(entry: dict, threshold_hours: float) -> bool:
+    """Older than the threshold, or of unreadable age (which counts as stale)."""
+    return entry["age_hours"] is None or entry["age_hours"] > threshold_hours
+
+
+def close_stale(
+    repo_root: Path | str, threshold_hours: float = DEFAULT_STALE_HOURS, now: datetime | None = None
+) -> list[dict]:
+    """Complete every orphan older than `threshold_hours` as abandoned by the
+    doctor sweep, each through the normal completion path (so each gets its Op
+    commit). One entry per stale orphan: its fields plus `result` (`closed`,
+    `already closed` or `error`), `commit` and `detail`. One bad record never
+    stops the sweep."""
+    from kitty_ops.errors import AlreadyCompleted, KittyOpsError
+    from kitty_ops.executor import complete_invocation
+
+    root = Path(repo_root)
+    now = now or datetime.now(timezone.utc)
+    results = []
+    for entry in doctor_report(root, now)["orphans"]:
+        if not is_stale(entry, threshold_hours):
+            continue
+        why = "start time unreadable" if entry["age_hours"] is None else f"open {entry['age_hours']:.1f}h"
+        outcome = {**entry, "stale_because": why, "commit": None, "detail": None}
+        try:
+            completion = complete_invocation(
+                root, entry["invocation_id"], "abandoned", closed_by="doctor_sweep",
+                evidence_ref=f"kitty-ops doctor ops --close-stale ({why})",
+            )
+        except AlreadyCompleted:
+            outcome.update(result="already closed", detail="completed by another process meanwhile")
+        except (KittyOpsError, OSError) as exc:
+            outcome.update(result="error", detail=str(exc))
+        else:
+            outcome.update(result="closed", commit=completion.commit, detail=completion.pending_reason)
+        results.append(outcome)
+    return results

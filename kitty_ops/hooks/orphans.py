@@ -1,21 +1,25 @@
 """kitty-ops-orphans: a pre-commit hook that keeps open Ops out of history.
 
-It blocks a commit that stages an Op record with no `completed` event (its
+It blocks a commit that stages an Op record with no `completed` event (the
 staged content, not the working file), and a commit made while an orphan is
 stale (older than --max-age-hours); fresh orphans, Ops still in progress, are
 named as a warning. It asks git only for what is staged or untracked under
-`kitty-ops/`, so its cost does not grow with the number of committed records;
-it imports nothing heavier than the standard library.
+`kitty-ops/`, so its cost does not grow with the number of committed records,
+and it imports nothing heavier than the standard library: it runs on every
+commit.
 """
 from __future__ import annotations
 
-import argparse
+import sys
 from datetime import datetime, timezone
-from typing import Sequence
 
 from kitty_ops import git
 from kitty_ops.layout import EVENTS_DIR, op_id_from_name
 from kitty_ops.scan import RecordScan, age_hours, read_scan, scan_record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 DEFAULT_MAX_AGE_HOURS = 24.0
 _PATHSPEC = f":(top){EVENTS_DIR}/"
@@ -32,59 +36,106 @@ def _records(paths: list[str]) -> list[str]:
     return [path for path in paths if op_id_from_name(path.rsplit("/", 1)[-1])]
 
 
+def _op_id(path: str) -> str:
+    return path.rsplit("/", 1)[-1][: -len(".jsonl")]
+
+
 def describe(path: str, scan: RecordScan, now: datetime) -> str:
-    op_id = path.rsplit("/", 1)[-1][:-6]
+    """`path: Op <id> (<profile>: <action>, started 2.5h ago)`."""
     age = age_hours(scan.started.get("started_at") if scan.started else None, now)
-    shown_age = "unknown age" if age is None else f"started {age:.1f}h ago"
-    return f"{path}: Op {op_id} ({scan.field('profile_id')}: {scan.field('action')}, {shown_age})"
+    shown_age = "start time unreadable" if age is None else f"started {age:.1f}h ago"
+    return f"{path}: Op {_op_id(path)} ({scan.field('profile_id')}: {scan.field('action')}, {shown_age})"
 
 
-def fix_for(path: str) -> str:
-    op_id = path.rsplit("/", 1)[-1][:-6]
-    return f"kitty-ops complete {op_id} --outcome abandoned"
-
-
-def check_orphans(max_age_hours: float, strict: bool, now: datetime | None = None) -> int:
-    """Print what blocks or warns; 1 when the commit must be blocked."""
-    now = now or datetime.now(timezone.utc)
-    staged, untracked = staged_and_untracked_records()
-    blocked = False
-    for path, data in git.read_blobs(".", [f":{path}" for path in staged]).items():
+def check_staged(paths: list[str], now: datetime) -> list[str]:
+    """Messages for staged records whose staged content has no completed event."""
+    messages = []
+    for spec, data in git.read_blobs(".", [f":{path}" for path in paths]).items():
+        path = spec[1:]
         scan = scan_record(data or b"")
-        path = path[1:]
         if scan.completed is None:
-            blocked = True
-            print(f"{describe(path, scan, now)} is staged but not completed.")
-            print(f"  complete it: {fix_for(path)}")
-            print(f"  or unstage it: git restore --staged {path}")
-    for path in untracked:
+            messages += [
+                f"{describe(path, scan, now)} is staged but not completed.",
+                f"  complete it: kitty-ops complete {_op_id(path)} --outcome abandoned",
+                f"  or unstage it: git restore --staged {path}",
+            ]
+    return messages
+
+
+def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: datetime) -> tuple[list[str], list[str]]:
+    """(blocking messages, warnings) for orphans among untracked records."""
+    blocking, warnings = [], []
+    for path in paths:
         scan = read_scan(path)
         if scan.started is None or scan.completed is not None:
-            continue  # unreadable (kitty-ops-validate's job) or pending, not an orphan
+            continue  # unreadable (kitty-ops-validate's job) or completed and pending
         age = age_hours(scan.started.get("started_at"), now)
         if strict or age is None or age > max_age_hours:
-            blocked = True
-            why = "is an orphan" if strict else f"is a stale orphan (over {max_age_hours:g}h)"
-            print(f"{describe(path, scan, now)} {why}.")
-            print(f"  close it: {fix_for(path)}")
-            print("  or close every stale one: kitty-ops doctor ops --close-stale")
+            why = "is an orphan (--strict)" if strict else f"is a stale orphan (open over {max_age_hours:g}h)"
+            blocking += [
+                f"{describe(path, scan, now)} {why}.",
+                f"  close it: kitty-ops complete {_op_id(path)} --outcome abandoned",
+                "  or close every stale one: kitty-ops doctor ops --close-stale",
+            ]
         else:
-            print(f"warning: {describe(path, scan, now)} is still open.")
-    return 1 if blocked else 0
+            warnings.append(f"warning: {describe(path, scan, now)} is still open.")
+    return blocking, warnings
+
+
+def find_orphan_problems(max_age_hours: float, strict: bool, now: datetime | None = None) -> tuple[list[str], list[str]]:
+    """(blocking messages, warnings) for the commit being made in the current repository."""
+    now = now or datetime.now(timezone.utc)
+    staged, untracked = staged_and_untracked_records()
+    blocking, warnings = check_untracked(untracked, max_age_hours, strict, now)
+    return check_staged(staged, now) + blocking, warnings
+
+
+def parse_args(argv: Sequence[str]) -> tuple[float, bool]:
+    """(--max-age-hours, --strict). The usual arguments are read by hand, because
+    importing argparse costs a tenth of the hook; anything else goes to argparse."""
+    max_age, strict = DEFAULT_MAX_AGE_HOURS, False
+    args = list(argv)
+    try:
+        while args:
+            arg = args.pop(0)
+            if arg == "--strict":
+                strict = True
+            elif arg == "--max-age-hours":
+                max_age = float(args.pop(0))
+            elif arg.startswith("--max-age-hours="):
+                max_age = float(arg.partition("=")[2])
+            elif arg.startswith("-"):
+                return _parse_with_argparse(argv)
+    except (IndexError, ValueError):
+        return _parse_with_argparse(argv)
+    return max_age, strict
+
+
+def _parse_with_argparse(argv: Sequence[str]) -> tuple[float, bool]:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="kitty-ops-orphans",
+        description="Block commits that stage an open Op record, or that are made while an Op is a stale orphan.",
+    )
+    parser.add_argument("--max-age-hours", type=float, default=DEFAULT_MAX_AGE_HOURS,
+                        help="an orphan older than this blocks the commit (default: %(default)s)")
+    parser.add_argument("--strict", action="store_true", help="block on any orphan, fresh or not")
+    parser.add_argument("filenames", nargs="*", help="ignored: the hook asks git what is staged")
+    args = parser.parse_args(argv)
+    return args.max_age_hours, args.strict
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="kitty-ops-orphans", description=__doc__.splitlines()[0])
-    parser.add_argument("--max-age-hours", type=float, default=DEFAULT_MAX_AGE_HOURS,
-                        help="An orphan older than this blocks the commit (default: %(default)s).")
-    parser.add_argument("--strict", action="store_true", help="Block on any orphan, fresh or not.")
-    parser.add_argument("filenames", nargs="*", help="Ignored: the hook asks git what is staged.")
-    args = parser.parse_args(argv)
+    max_age, strict = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        return check_orphans(args.max_age_hours, args.strict)
+        blocking, warnings = find_orphan_problems(max_age, strict)
     except (OSError, git.GitError) as exc:
         print(f"kitty-ops-orphans: cannot check for orphans: {exc}")
         return 1
+    for line in blocking + warnings:
+        print(line)
+    return 1 if blocking else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,89 @@
+"""`kitty-ops doctor ops`: orphans, pending and invalid records, and the sweep."""
+from __future__ import annotations
+
+import click
+
+from kitty_ops.cli.common import echo_json, format_age, json_option, repo_option, use_color
+from kitty_ops.doctor import ops as doctor_ops
+from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM
+
+
+@click.group()
+def doctor() -> None:
+    """Check the health of what kitty-ops keeps."""
+
+
+@doctor.command("ops")
+@click.option("--close-stale", is_flag=True, help="Complete stale orphans as abandoned (closed_by doctor_sweep), each with its Op commit.")
+@click.option(
+    "--threshold-hours",
+    type=click.FloatRange(min=0),
+    default=doctor_ops.DEFAULT_STALE_HOURS,
+    show_default=True,
+    help="An orphan older than this is stale.",
+)
+@json_option
+@repo_option
+def ops(repo, close_stale, threshold_hours, as_json) -> int:
+    """List orphans (started, never completed), pending records (completed, not
+    committed) and invalid records. Exit 1 when any is listed.
+
+    \b
+    Examples:
+      kitty-ops doctor ops
+      kitty-ops doctor ops --close-stale --threshold-hours 48
+      kitty-ops doctor ops --json | jq '.orphans[].invocation_id'
+    """
+    closed = doctor_ops.close_stale(repo, threshold_hours) if close_stale else None
+    report = doctor_ops.doctor_report(repo)
+    for entry in report["orphans"]:
+        entry["stale"] = doctor_ops.is_stale(entry, threshold_hours)
+    found = any(report.values())
+    if as_json:
+        echo_json({**report, **({"closed": closed} if closed is not None else {})})
+        return EXIT_PROBLEM if found else EXIT_OK
+    if closed is not None:
+        _print_sweep(closed)
+    _print_report(report, threshold_hours)
+    return EXIT_PROBLEM if found else EXIT_OK
+
+
+def _style(text: str, **style) -> str:
+    return click.style(text, **style) if use_color() is not False else text
+
+
+def _print_sweep(closed: list[dict]) -> None:
+    if not closed:
+        click.echo("No stale orphans to close.")
+    for entry in closed:
+        commit = f", committed {entry['commit'][:12]}" if entry["commit"] else ""
+        detail = f" ({entry['detail']})" if entry["detail"] else ""
+        click.echo(f"{entry['result']}: {entry['invocation_id']} {entry['profile_id']}: {entry['action']}, {entry['stale_because']}{commit}{detail}")
+
+
+def _print_report(report: dict, threshold_hours: float) -> None:
+    if not any(report.values()):
+        click.echo(_style("All Op records are complete, committed and valid.", fg="green"))
+        return
+    if report["orphans"]:
+        click.echo(_style(f"Orphans (started, never completed): {len(report['orphans'])}", fg="yellow", bold=True))
+        _print_table(report["orphans"], lambda e: "stale" if e["stale"] else "running?")
+        click.echo(f"  fix: kitty-ops complete <id> --outcome abandoned   or: kitty-ops doctor ops --close-stale --threshold-hours {threshold_hours:g}")
+    if report["pending"]:
+        click.echo(_style(f"Pending (completed, not committed): {len(report['pending'])}", fg="yellow", bold=True))
+        _print_table(report["pending"], lambda e: "")
+        click.echo("  fix: kitty-ops commit --pending")
+    if report["invalid"]:
+        click.echo(_style(f"Invalid records: {len(report['invalid'])}", fg="red", bold=True))
+        for entry in report["invalid"]:
+            click.echo(f"  {entry['path']}: {entry['error']}")
+        click.echo("  fix: repair or remove the file by hand; kitty-ops validate checks it again")
+
+
+def _print_table(entries: list[dict], note) -> None:
+    click.echo(f"  {'ID':<26}  {'AGE':>6}  {'PROFILE':<20}  ACTION")
+    for entry in entries:
+        click.echo(
+            f"  {entry['invocation_id']:<26}  {format_age(entry['age_hours']):>6}  "
+            f"{entry['profile_id']:<20}  {entry['action']:<16}  {note(entry)}".rstrip()
+        )

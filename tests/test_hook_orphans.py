@@ -1,0 +1,140 @@
+"""kitty-ops-orphans, called as `main([...])` in real repositories."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kitty_ops.executor import complete_invocation
+from kitty_ops.hooks.orphans import find_orphan_problems, main, parse_args
+
+from .conftest import git, open_op, record
+
+
+def completed_line(op_id: str) -> str:
+    return json.dumps({"event": "completed", "invocation_id": op_id, "completed_at": "2026-11-24T00:00:00+00:00",
+                       "outcome": "done", "closed_by": "agent"}) + "\n"
+
+
+def test_nothing_to_say_without_kitty_ops(committed_repo, capsys):
+    assert main([]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_a_staged_open_record_blocks_and_names_the_fixes(committed_repo, capsys):
+    op_id = open_op(committed_repo, hours_ago=2, profile_id="reviewer", action="review")
+    git(committed_repo, "add", "kitty-ops")
+    assert main([]) == 1
+    out = capsys.readouterr().out
+    assert f"kitty-ops/{op_id}.jsonl: Op {op_id} (reviewer: review, started 2.0h ago) is staged but not completed." in out
+    assert f"kitty-ops complete {op_id} --outcome abandoned" in out
+    assert f"git restore --staged kitty-ops/{op_id}.jsonl" in out
+
+
+def test_the_staged_version_counts_not_the_working_file(committed_repo, capsys):
+    op_id = open_op(committed_repo)
+    git(committed_repo, "add", "kitty-ops")
+    with record(committed_repo, op_id).open("a") as handle:
+        handle.write(completed_line(op_id))  # completed in the work tree only
+    assert main([]) == 1
+    assert "is staged but not completed" in capsys.readouterr().out
+
+
+def test_a_staged_completed_record_passes(committed_repo, capsys):
+    op_id = open_op(committed_repo)
+    complete_invocation(committed_repo, op_id, commit=False)
+    git(committed_repo, "add", "kitty-ops")
+    assert main([]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_a_stale_untracked_orphan_blocks(committed_repo, capsys):
+    op_id = open_op(committed_repo, hours_ago=30)
+    assert main([]) == 1
+    out = capsys.readouterr().out
+    assert f"Op {op_id} (implementer: implement, started 30.0h ago) is a stale orphan (open over 24h)." in out
+    assert "kitty-ops doctor ops --close-stale" in out
+    assert f"kitty-ops complete {op_id} --outcome abandoned" in out
+
+
+def test_a_fresh_orphan_passes_with_a_warning(committed_repo, capsys):
+    op_id = open_op(committed_repo, hours_ago=1)
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("warning: ") and op_id in out and "is still open" in out
+
+
+def test_strict_blocks_on_a_fresh_orphan(committed_repo, capsys):
+    op_id = open_op(committed_repo)
+    assert main(["--strict"]) == 1
+    assert f"Op {op_id} (implementer: implement, started 0.0h ago) is an orphan (--strict)." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args", [["--max-age-hours", "0.5"], ["--max-age-hours=0.5"]])
+def test_max_age_hours_sets_the_threshold(committed_repo, args):
+    open_op(committed_repo, hours_ago=1)
+    assert main(args) == 1
+    assert main(["--max-age-hours", "2"]) == 0
+
+
+def test_an_unreadable_start_time_counts_as_stale(committed_repo, capsys):
+    op_id = open_op(committed_repo, started_at="yesterday-ish")
+    assert main([]) == 1
+    assert f"Op {op_id} (implementer: implement, start time unreadable) is a stale orphan" in capsys.readouterr().out
+
+
+def test_completed_but_uncommitted_records_are_not_orphans(committed_repo, capsys):
+    op_id = open_op(committed_repo, hours_ago=50)
+    complete_invocation(committed_repo, op_id, commit=False)
+    assert main([]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_committed_records_are_not_read(corpus_repo, capsys):
+    assert main([]) == 0
+    assert capsys.readouterr().out == ""
+    assert find_orphan_problems(24, strict=True) == ([], [])
+
+
+def test_runs_from_a_subdirectory(committed_repo, monkeypatch, capsys):
+    open_op(committed_repo, hours_ago=30)
+    (committed_repo / "sub").mkdir()
+    monkeypatch.chdir(committed_repo / "sub")
+    assert main([]) == 1
+    assert "is a stale orphan" in capsys.readouterr().out
+
+
+def test_filenames_are_ignored(committed_repo):
+    open_op(committed_repo, hours_ago=1)
+    assert main(["README.md", "kitty-ops/whatever.jsonl"]) == 0
+
+
+def test_outside_git_it_says_why_it_cannot_check(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main([]) == 1
+    assert capsys.readouterr().out.startswith("kitty-ops-orphans: cannot check for orphans:")
+
+
+def test_bad_arguments_are_a_usage_error(committed_repo, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--max-age-hours", "soon"])
+    assert exit_info.value.code == 2
+    assert "invalid float value: 'soon'" in capsys.readouterr().err
+
+
+def test_parse_args_reads_the_usual_arguments():
+    assert parse_args([]) == (24.0, False)
+    assert parse_args(["--strict", "--max-age-hours", "3", "a.txt"]) == (3.0, True)
+
+
+@pytest.mark.parametrize("module", ["kitty_ops.hooks.orphans", "kitty_ops.hooks.validate"])
+def test_the_hooks_import_nothing_heavy(module):
+    import subprocess
+    import sys
+
+    probe = f"import sys; before = set(sys.modules); import {module}; print(' '.join(set(sys.modules) - before))"
+    loaded = set(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split())
+    heavy = {"pydantic", "click", "subprocess", "pathlib", "typing", "logging", "kitty_ops.record"}
+    if module.endswith("orphans"):
+        heavy.add("argparse")
+    assert loaded & heavy == set()
