@@ -44,7 +44,7 @@ def op_entry(op_id: str, scan: RecordScan, now: datetime) -> dict:
         "profile_id": scan.field("profile_id"),
         "action": scan.field("action"),
         "started_at": started_at,
-        "age_hours": None if age is None else round(age, 2),
+        "age_hours": age,
     }
 
 

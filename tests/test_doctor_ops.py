@@ -1,0 +1,170 @@
+"""`kitty-ops doctor ops` and the library functions behind it, in real repositories."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+
+from click.testing import CliRunner
+
+from kitty_ops.cli import cli
+from kitty_ops.doctor.ops import close_stale, doctor_report, find_pending, list_orphan_ops
+from kitty_ops.executor import complete_invocation, start_invocation
+
+from .conftest import git, open_op, record
+
+ENTRY_KEYS = {"invocation_id", "path", "profile_id", "action", "started_at", "age_hours"}
+
+
+def doctor(*args: str):
+    return CliRunner().invoke(cli, ["doctor", "ops", *args])
+
+
+def test_orphans_are_records_without_completed_and_never_the_other_files(committed_repo):
+    orphan = open_op(committed_repo, mission_id="M1")
+    done = start_invocation(committed_repo, "p", "a", mission_id="M1")["invocation_id"]
+    complete_invocation(committed_repo, done)
+    (committed_repo / "kitty-ops" / "propagation-errors.jsonl").write_text('{"invocation_id": "x"}\n')
+    assert (committed_repo / "kitty-ops" / "ops-index.jsonl").exists()
+    assert (committed_repo / "kitty-ops" / "lifecycle.jsonl").exists()
+    assert list_orphan_ops(committed_repo) == [record(committed_repo, orphan)]
+
+
+def test_pending_is_completed_but_not_committed(committed_repo):
+    pending = open_op(committed_repo)
+    complete_invocation(committed_repo, pending, commit=False)
+    committed = open_op(committed_repo)
+    complete_invocation(committed_repo, committed)
+    open_op(committed_repo)
+    assert [entry["invocation_id"] for entry in find_pending(committed_repo)] == [pending]
+
+
+def test_a_committed_record_with_new_lines_is_pending_again(committed_repo):
+    op_id = open_op(committed_repo)
+    complete_invocation(committed_repo, op_id)
+    assert find_pending(committed_repo) == []
+    with record(committed_repo, op_id).open("a") as handle:
+        handle.write(json.dumps({"event": "commit_link", "invocation_id": op_id, "at": "2026-11-24T00:00:00+00:00", "sha": "abc"}) + "\n")
+    assert [entry["invocation_id"] for entry in find_pending(committed_repo)] == [op_id]
+
+
+def test_invalid_records_are_listed_with_the_reason(committed_repo):
+    op_id = open_op(committed_repo)
+    record(committed_repo, op_id).write_text("garbage\n")
+    report = doctor_report(committed_repo)
+    assert report["invalid"] == [{"path": f"kitty-ops/{op_id}.jsonl", "error": "line 1: not valid JSON"}]
+    assert report["orphans"] == []
+
+
+def test_json_shape_and_exit_code_when_problems_exist(committed_repo):
+    orphan = open_op(committed_repo, hours_ago=30, profile_id="reviewer", action="review")
+    pending = open_op(committed_repo)
+    complete_invocation(committed_repo, pending, commit=False)
+    bad = open_op(committed_repo)
+    record(committed_repo, bad).write_text('{"event": "started"')
+    result = doctor("--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert set(report) == {"orphans", "pending", "invalid"}
+    [orphan_entry] = report["orphans"]
+    assert ENTRY_KEYS <= set(orphan_entry)
+    assert (orphan_entry["invocation_id"], orphan_entry["profile_id"], orphan_entry["action"]) == (orphan, "reviewer", "review")
+    assert 29.9 < orphan_entry["age_hours"] < 30.1 and orphan_entry["stale"] is True
+    [pending_entry] = report["pending"]
+    assert ENTRY_KEYS <= set(pending_entry) and pending_entry["invocation_id"] == pending
+    assert report["invalid"] == [{"path": f"kitty-ops/{bad}.jsonl", "error": "line 1: torn last line"}]
+
+
+def test_human_output_names_each_op_and_the_next_command(committed_repo):
+    orphan = open_op(committed_repo, hours_ago=30, profile_id="reviewer", action="review")
+    pending = open_op(committed_repo)
+    complete_invocation(committed_repo, pending, commit=False)
+    result = doctor()
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert "Orphans (started, never completed): 1" in lines
+    assert any(line.split() == [orphan, "30.0h", "reviewer", "review", "stale"] for line in lines)
+    assert "kitty-ops doctor ops --close-stale" in result.stdout
+    assert "Pending (completed, not committed): 1" in lines
+    assert "  fix: kitty-ops commit --pending" in lines
+
+
+def test_clean_repositories_exit_zero(corpus_repo):
+    result = doctor()
+    assert result.exit_code == 0
+    assert result.stdout == "All Op records are complete, committed and valid.\n"
+    assert json.loads(doctor("--json").stdout) == {"orphans": [], "pending": [], "invalid": []}
+
+
+def test_close_stale_closes_and_commits_stale_orphans_and_leaves_fresh_ones(committed_repo):
+    stale = open_op(committed_repo, hours_ago=48, profile_id="reviewer", action="review")
+    unreadable = open_op(committed_repo, started_at="not a time")
+    fresh = open_op(committed_repo, hours_ago=1)
+    result = doctor("--close-stale", "--threshold-hours", "24")
+    assert result.exit_code == 1  # the fresh orphan is still listed
+    assert f"closed: {stale} reviewer: review, open 48.0h, committed " in result.stdout
+    assert f"closed: {unreadable} implementer: implement, start time unreadable, committed " in result.stdout
+    subjects = git(committed_repo, "log", "--format=%s", "--grep=^op(").splitlines()
+    assert sorted(subjects) == sorted([f"op(reviewer): review [{stale[:8]}]", f"op(implementer): implement [{unreadable[:8]}]"])
+    closing = json.loads(record(committed_repo, stale).read_text().splitlines()[1])
+    assert (closing["outcome"], closing["closed_by"]) == ("abandoned", "doctor_sweep")
+    assert [entry["invocation_id"] for entry in doctor_report(committed_repo)["orphans"]] == [fresh]
+
+
+def test_close_stale_with_threshold_zero_closes_everything_open(committed_repo):
+    open_op(committed_repo)
+    result = subprocess.run(["kitty-ops", "doctor", "ops", "--close-stale", "--threshold-hours", "0"],
+                            cwd=committed_repo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "All Op records are complete, committed and valid."
+
+
+def test_one_bad_file_never_stops_the_sweep(committed_repo):
+    first = open_op(committed_repo, hours_ago=30)
+    second = open_op(committed_repo, hours_ago=30)
+    record(committed_repo, first).chmod(0o444)
+    git(committed_repo, "config", "core.fileMode", "false")
+    results = close_stale(committed_repo, 24)
+    outcomes = {entry["invocation_id"]: entry["result"] for entry in results}
+    assert outcomes[second] == "closed"
+    assert outcomes[first] in {"closed", "error"}  # root may still write a read-only file
+
+
+def test_a_concurrent_close_is_reported_as_already_closed(committed_repo):
+    op_id = open_op(committed_repo, hours_ago=30)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_AND_COMPLETE, str(record(committed_repo, op_id)), op_id],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    results = []
+    sweep = threading.Thread(target=lambda: results.extend(close_stale(committed_repo, 24)))
+    sweep.start()
+    time.sleep(1.0)  # the sweep has listed the orphan and waits for the record's lock
+    holder.communicate("go\n", timeout=30)
+    sweep.join(timeout=30)
+    assert [(entry["invocation_id"], entry["result"]) for entry in results] == [(op_id, "already closed")]
+    lines = record(committed_repo, op_id).read_text().splitlines()
+    assert [json.loads(line)["event"] for line in lines] == ["started", "completed"]
+
+
+HOLD_AND_COMPLETE = """
+import fcntl, json, os, sys
+path, op_id = sys.argv[1:]
+fd = os.open(path, os.O_RDWR | os.O_APPEND)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.readline()
+line = {"event": "completed", "invocation_id": op_id, "completed_at": "2026-11-24T00:00:00+00:00", "outcome": "done", "closed_by": "agent"}
+os.write(fd, (json.dumps(line) + "\\n").encode())
+fcntl.flock(fd, fcntl.LOCK_UN)
+"""
+
+
+def test_doctor_outside_git_lists_orphans(tmp_path):
+    op_id = open_op(tmp_path)
+    result = CliRunner().invoke(cli, ["doctor", "ops", "--json", "--repo", str(tmp_path)])
+    assert result.exit_code == 1
+    assert [entry["invocation_id"] for entry in json.loads(result.stdout)["orphans"]] == [op_id]
