@@ -1,0 +1,129 @@
+"""End to end through pre-commit itself: a repository whose .pre-commit-config.yaml
+points at a copy of this source tree, with real `git commit`s."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kitty_ops.executor import complete_invocation
+
+from .conftest import PROJECT_ROOT, git, open_op, record
+
+HOOK_REPO_FILES = ("kitty_ops", "hooks", "setup.cfg", "pyproject.toml", "README.md", ".pre-commit-hooks.yaml")
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory) -> tuple[Path, str]:
+    """This source tree, committed in a repository of its own: (path, commit)."""
+    copy = tmp_path_factory.mktemp("kitty-ops-hook-repo")
+    for name in HOOK_REPO_FILES:
+        source = PROJECT_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, copy / name)
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=copy, check=True)
+    subprocess.run(["git", *identity, "commit", "-qm", "kitty-ops"], cwd=copy, check=True)
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=copy, check=True, capture_output=True, text=True).stdout.strip()
+    return copy, sha
+
+
+@pytest.fixture
+def guarded_repo(committed_repo, hook_repo) -> Path:
+    """A repository with kitty-ops' hooks installed through pre-commit."""
+    path, sha = hook_repo
+    (committed_repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {path}\n  rev: {sha}\n  hooks:\n  - id: kitty-ops-orphans\n  - id: kitty-ops-validate\n"
+    )
+    git(committed_repo, "add", ".pre-commit-config.yaml")
+    git(committed_repo, "commit", "-qm", "pre-commit config", "--no-verify")
+    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=committed_repo, check=True, capture_output=True)
+    return committed_repo
+
+
+def commit(repo: Path, message: str = "work") -> subprocess.CompletedProcess:
+    """`git commit`, with what the user sees (git prints hook output on stderr) in `.output`."""
+    result = subprocess.run(["git", "commit", "-m", message], cwd=repo, capture_output=True, text=True, timeout=900)
+    result.output = result.stdout + result.stderr
+    return result
+
+
+def stage_user_change(repo: Path) -> None:
+    (repo / "work.txt").write_text("some work\n")
+    git(repo, "add", "work.txt")
+
+
+def test_a_staged_orphan_blocks_the_commit(guarded_repo):
+    head = git(guarded_repo, "rev-parse", "HEAD")
+    op_id = open_op(guarded_repo)
+    git(guarded_repo, "add", "kitty-ops")
+    result = commit(guarded_repo)
+    assert result.returncode == 1, result.output
+    assert "kitty-ops orphans" in result.output and "Failed" in result.output
+    assert f"Op {op_id} (implementer: implement, started 0.0h ago) is staged but not completed." in result.output
+    assert git(guarded_repo, "rev-parse", "HEAD") == head
+
+
+def test_a_stale_orphan_blocks_any_commit(guarded_repo):
+    op_id = open_op(guarded_repo, hours_ago=30)
+    stage_user_change(guarded_repo)
+    result = commit(guarded_repo)
+    assert result.returncode == 1
+    assert f"Op {op_id} (implementer: implement, started 30.0h ago) is a stale orphan" in result.output
+    assert "kitty-ops doctor ops --close-stale" in result.output
+
+
+def test_a_fresh_untracked_orphan_lets_the_commit_through(guarded_repo):
+    op_id = open_op(guarded_repo, hours_ago=1)
+    stage_user_change(guarded_repo)
+    result = commit(guarded_repo)
+    assert result.returncode == 0, result.output
+    assert git(guarded_repo, "log", "-1", "--format=%s") == "work"
+    assert f"?? kitty-ops/{op_id}.jsonl" in git(guarded_repo, "status", "--porcelain", "-uall")
+
+
+def test_a_completed_record_can_be_committed_by_hand(guarded_repo):
+    op_id = open_op(guarded_repo)
+    complete_invocation(guarded_repo, op_id, commit=False)
+    git(guarded_repo, "add", "kitty-ops")
+    result = commit(guarded_repo, "records")
+    assert result.returncode == 0, result.output
+    assert f"kitty-ops/{op_id}.jsonl" in git(guarded_repo, "show", "--name-only", "--format=", "HEAD")
+
+
+def test_validate_blocks_a_rewritten_committed_line(guarded_repo):
+    op_id = open_op(guarded_repo)
+    complete_invocation(guarded_repo, op_id)
+    path = record(guarded_repo, op_id)
+    lines = path.read_text().splitlines(keepends=True)
+    tampered = json.loads(lines[1])
+    tampered["outcome"] = "failed"
+    path.write_text(lines[0] + json.dumps(tampered) + "\n")
+    git(guarded_repo, "add", str(path))
+    result = commit(guarded_repo, "rewrite history")
+    assert result.returncode == 1
+    assert "kitty-ops validate" in result.output
+    assert f"kitty-ops/{op_id}.jsonl: changes lines already committed" in result.output
+
+
+def test_op_commits_are_not_stopped_by_the_hooks(guarded_repo):
+    open_op(guarded_repo, hours_ago=30)  # a stale orphan would block a user's commit
+    op_id = open_op(guarded_repo)
+    result = complete_invocation(guarded_repo, op_id)
+    assert result.commit and result.pending_reason is None
+    assert git(guarded_repo, "log", "-1", "--format=%s") == f"op(implementer): implement [{op_id[:8]}]"
+
+
+def test_the_compat_corpus_passes_both_hooks(guarded_repo):
+    shutil.copytree(PROJECT_ROOT / "tests" / "data" / "spec-kitty-kitty-ops", guarded_repo / "kitty-ops")
+    git(guarded_repo, "add", "kitty-ops")
+    result = commit(guarded_repo, "spec-kitty records")
+    assert result.returncode == 0, result.output
+    assert "kitty-ops validate" in result.output and "Passed" in result.output
