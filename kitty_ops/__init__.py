@@ -8,6 +8,10 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _API = {
+    "start": "kitty_ops.api",
+    "complete": "kitty_ops.api",
+    "op": "kitty_ops.api",
+    "Op": "kitty_ops.api",
     "start_invocation": "kitty_ops.executor",
     "complete_invocation": "kitty_ops.executor",
     "Completion": "kitty_ops.executor",

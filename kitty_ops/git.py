@@ -230,6 +230,19 @@ def find_repo(path: Path | str) -> Repo | None:
     return _found[key]
 
 
+def work_root(directory: Path | str | None = None) -> Path:
+    """The root kitty-ops works in: the git top level of `directory` (default:
+    the current directory), or the directory itself outside git."""
+    from pathlib import Path
+
+    from kitty_ops.errors import InvalidInput
+
+    path = Path(directory) if directory else Path.cwd()
+    if not path.is_dir():
+        raise InvalidInput(f"{directory}: no such directory")
+    return toplevel(path) or path.resolve()
+
+
 def toplevel(path: Path | str) -> Path | None:
     repo = find_repo(path)
     return repo.root if repo else None

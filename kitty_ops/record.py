@@ -17,25 +17,37 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
+    Field,
     PlainSerializer,
     ValidationError,
     model_validator,
 )
 
-from kitty_ops.events import check_token
+from kitty_ops.events import MAX_TOKEN_LENGTH, check_token
 from kitty_ops.layout import EVENTS_DIR
 from kitty_ops.scan import scan_record
 from kitty_ops.ulid import require_ulid
 
-Token = Annotated[str, AfterValidator(check_token)]
-OpId = Annotated[str, AfterValidator(require_ulid)]
+# The patterns say in JSON Schema what the validators enforce.
+Token = Annotated[
+    str,
+    Field(max_length=MAX_TOKEN_LENGTH, pattern=r"^[^\s\x00-\x1f\x7f()\[\]\-][^\s\x00-\x1f\x7f()\[\]]*$"),
+    AfterValidator(check_token),
+]
+OpId = Annotated[str, Field(pattern=r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"), AfterValidator(require_ulid)]
 Timestamp = Annotated[AwareDatetime, PlainSerializer(datetime.isoformat, return_type=str)]
 Outcome = Literal["done", "failed", "abandoned"]
 ClosedBy = Literal["agent", "doctor_sweep"]
 
 
+def _event_is_required(schema: dict) -> None:
+    required = schema.setdefault("required", [])
+    if "event" not in required:
+        required.insert(0, "event")
+
+
 class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", json_schema_extra=_event_is_required)
 
     def to_line(self) -> bytes:
         """The event as one JSONL line; fields that are None are left out."""
@@ -104,7 +116,7 @@ class CommitLink(_Event):
 class UnknownEvent(_Event):
     """An event type this version does not know: kept as read, otherwise ignored."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", json_schema_extra=_event_is_required)
     event: str
 
 

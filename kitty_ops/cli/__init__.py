@@ -20,8 +20,13 @@ COMMANDS = {
     "commit": "kitty_ops.cli.ops:commit",
     "list": "kitty_ops.cli.read:list_command",
     "show": "kitty_ops.cli.read:show",
+    "log": "kitty_ops.cli.history:log_command",
     "doctor": "kitty_ops.cli.doctor:doctor",
     "validate": "kitty_ops.cli.validate:validate",
+    "reindex": "kitty_ops.cli.reindex:reindex",
+    "init": "kitty_ops.cli.init:init",
+    "schema": "kitty_ops.cli.schema:schema",
+    "demo": "kitty_ops.cli.demo:demo",
 }
 
 

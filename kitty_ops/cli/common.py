@@ -14,12 +14,10 @@ from kitty_ops.errors import InvalidInput
 
 
 def resolve_repo(directory: str | None) -> Path:
-    """The repository root kitty-ops works in: the git top level of `directory`
-    (default: the current directory), or the directory itself outside git."""
-    path = Path(directory) if directory else Path.cwd()
-    if not path.is_dir():
+    """The root `--repo DIR` names (see `git.work_root`)."""
+    if directory is not None and not Path(directory).is_dir():
         raise InvalidInput(f"--repo {directory}: no such directory")
-    return git.toplevel(path) or path.resolve()
+    return git.work_root(directory)
 
 
 def repo_option(command: Callable) -> Callable:
@@ -58,3 +56,16 @@ def format_age(hours: float | None) -> str:
     if hours < 48:
         return f"{hours:.1f}h"
     return f"{hours / 24:.0f}d"
+
+
+STATUS_COLOURS = {"done": "green", "failed": "red", "abandoned": "yellow", "open": "cyan", "invalid": "red"}
+
+
+def styled_status(status: str, width: int = 0) -> str:
+    """A status word padded to `width`, coloured (colour is dropped off a terminal)."""
+    return click.style(status.ljust(width), fg=STATUS_COLOURS.get(status))
+
+
+def echo(text: str = "", err: bool = False) -> None:
+    """click.echo, with colour only on a terminal and never under NO_COLOR."""
+    click.echo(text, err=err, color=use_color())

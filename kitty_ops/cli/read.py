@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from kitty_ops import git
-from kitty_ops.cli.common import echo_json, format_age, json_option, repo_option
+from kitty_ops.cli.common import echo, echo_json, format_age, json_option, repo_option, styled_status
 from kitty_ops.errors import EXIT_OK, UnknownOp
 from kitty_ops.layout import EVENTS_DIR, safe_record_path
 from kitty_ops.listing import list_ops
@@ -13,25 +13,35 @@ from kitty_ops.scan import age_hours
 
 @click.command("list")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most N Ops.")
+@click.option("--profile", "profile_id", help="Only Ops of this profile.")
+@click.option("--mission-id", help="Only Ops of this mission.")
+@click.option("--wp-id", help="Only Ops of this work package.")
+@click.option("--outcome", type=click.Choice(["done", "failed", "abandoned"]), help="Only completed Ops with this outcome.")
+@click.option("--open", "open_only", is_flag=True, help="Only open Ops (started, not completed).")
 @json_option
 @repo_option
-def list_command(repo, limit, as_json) -> int:
+def list_command(repo, limit, profile_id, mission_id, wp_id, outcome, open_only, as_json) -> int:
     """List Ops, newest first.
 
     \b
-    Example:
+    Examples:
       kitty-ops list --limit 5
+      kitty-ops list --open
+      kitty-ops list --mission-id 01KWVD6Y5CC8ARAKD3JZAJEXBX --outcome failed --json
     """
-    ops = list_ops(repo, limit)
+    if open_only and outcome:
+        raise click.UsageError("--open and --outcome exclude each other")
+    status = "open" if open_only else outcome
+    ops = list_ops(repo, limit, profile_id=profile_id, mission_id=mission_id, wp_id=wp_id, status=status)
     if as_json:
         echo_json(ops)
         return EXIT_OK
     if not ops:
-        click.echo(f"no Ops in {repo / EVENTS_DIR}")
+        echo("no matching Ops")
     for op in ops:
-        click.echo(
+        echo(
             f"{op['invocation_id']}  {format_age(age_hours(op['started_at'])):>5}  "
-            f"{op['status']:<9}  {op['profile_id']}: {op['action']}"
+            f"{styled_status(op['status'], 9)}  {op['profile_id']}: {op['action']}"
         )
     return EXIT_OK
 
@@ -70,7 +80,7 @@ def show(repo, op_id, as_json) -> int:
         )
         return EXIT_OK
     for line in _timeline(record, commit):
-        click.echo(line)
+        echo(line)
     return EXIT_OK
 
 

@@ -1,0 +1,45 @@
+"""`kitty-ops log`: the Op commits in history, with their outcomes."""
+from __future__ import annotations
+
+import click
+
+from kitty_ops.cli.common import echo, echo_json, json_option, repo_option, styled_status
+from kitty_ops.errors import EXIT_OK
+from kitty_ops.oplog import op_commits
+
+
+@click.command("log")
+@click.option("--profile", "profile_id", help="Only Ops of this profile.")
+@click.option("--mission-id", help="Only Ops of this mission.")
+@click.option("--since", help="Only commits after this date (as git log --since: '2 weeks ago', 2026-11-01).")
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most N Op commits.")
+@json_option
+@repo_option
+def log_command(repo, profile_id, mission_id, since, limit, as_json) -> int:
+    """Show Op commits, newest first, with each Op's outcome and duration.
+
+    \b
+    Example:
+      kitty-ops log --profile implementer --since '1 week ago'
+    """
+    commits = op_commits(repo, profile_id=profile_id, mission_id=mission_id, since=since, limit=limit)
+    if as_json:
+        echo_json(commits)
+        return EXIT_OK
+    if not commits:
+        echo("no Op commits")
+    for entry in commits:
+        outcome = entry["outcome"] or "?"
+        took = _duration(entry["duration_seconds"])
+        echo(f"{entry['commit'][:10]}  {entry['date'][:16].replace('T', ' ')}  {styled_status(outcome, 9)}  {took:>7}  {entry['subject']}")
+    return EXIT_OK
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"

@@ -1,0 +1,55 @@
+"""Setting a repository up for kitty-ops (`kitty-ops init`)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kitty_ops import __version__, exclude
+from kitty_ops.writer import ensure_events_dir
+
+PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
+HOOKS_REPO = "https://github.com/kitty-ops/kitty-ops"
+HOOK_IDS = ("kitty-ops-orphans", "kitty-ops-validate")
+
+
+def precommit_entry(indent: str = "  ") -> str:
+    """The `.pre-commit-config.yaml` list item for kitty-ops' hooks."""
+    hooks = "".join(f"{indent}    - id: {hook}\n" for hook in HOOK_IDS)
+    return f"{indent}- repo: {HOOKS_REPO}\n{indent}  rev: v{__version__}\n{indent}  hooks:\n{hooks}"
+
+
+def init_repository(repo_root: Path | str) -> list[str]:
+    """Create `kitty-ops/` and its `.gitattributes`, and exclude the local files; what was done."""
+    root = Path(repo_root)
+    existed = (root / "kitty-ops").is_dir()
+    ensure_events_dir(root)
+    done = ["kitty-ops/ exists" if existed else "created kitty-ops/ with its .gitattributes (*.jsonl merge=union)"]
+    if exclude.ensure_local_files_excluded(root):
+        done.append("listed kitty-ops/ops-index.jsonl and kitty-ops/propagation-errors.jsonl in .git/info/exclude")
+    else:
+        done.append("not a git repository: nothing to exclude")
+    return done
+
+
+def add_precommit_entry(repo_root: Path | str) -> str:
+    """Add kitty-ops' hooks to `.pre-commit-config.yaml`; what was done.
+
+    The file is edited as text, so that comments and layout survive: the entry
+    is appended to a `repos:` list that ends the file. Anything else is left
+    for the user to edit by hand (ValueError says so).
+    """
+    path = Path(repo_root) / PRE_COMMIT_CONFIG
+    if not path.exists():
+        path.write_text("repos:\n" + precommit_entry())
+        return f"created {PRE_COMMIT_CONFIG}"
+    text = path.read_text()
+    if any(hook in text for hook in HOOK_IDS):
+        return f"{PRE_COMMIT_CONFIG} already has kitty-ops hooks"
+    top_level = re.findall(r"^(\w[\w-]*):", text, re.M)
+    if not top_level or top_level[-1] != "repos" or re.search(r"^repos:\s*\[", text, re.M):
+        raise ValueError(f"{PRE_COMMIT_CONFIG} does not end with a `repos:` list; add the entry by hand")
+    item = re.search(r"^([ \t]*)- ", text[text.rindex("\nrepos:") if "\nrepos:" in text else 0 :], re.M)
+    indent = item.group(1) if item else "  "
+    separator = "" if text.endswith("\n") else "\n"
+    path.write_text(text + separator + precommit_entry(indent))
+    return f"added kitty-ops hooks to {PRE_COMMIT_CONFIG}"

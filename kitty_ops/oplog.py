@@ -1,0 +1,79 @@
+"""The Op commits in history (`git log --grep='^op('`), joined with their records."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kitty_ops import git
+from kitty_ops.layout import EVENTS_DIR, op_id_from_name
+from kitty_ops.scan import parse_timestamp, read_scan
+
+SUBJECT = re.compile(r"^op\((?P<profile>[^)]*)\): (?P<action>.*) \[(?P<id8>[0-9A-Z]{8})\]$")
+_RECORD_SEPARATOR, _FIELD_SEPARATOR = "\x1e", "\x1f"
+
+
+def op_commits(
+    repo_root: Path | str,
+    *,
+    profile_id: str | None = None,
+    mission_id: str | None = None,
+    since: str | None = None,
+    limit: int | None = None,
+) -> list[dict]:
+    """Op commits, newest first, each with its record's outcome and duration."""
+    root = Path(repo_root)
+    args = ["log", "--grep=^op(", f"--format={_RECORD_SEPARATOR}%H{_FIELD_SEPARATOR}%aI{_FIELD_SEPARATOR}%s", "--name-only"]
+    if since:
+        args.append(f"--since={since}")
+    raw = git.run(args, root, check=False).stdout.decode(errors="replace")
+    found = []
+    for chunk in raw.split(_RECORD_SEPARATOR)[1:]:
+        entry = _entry(root, chunk)
+        if entry is None or (profile_id and entry["profile_id"] != profile_id):
+            continue
+        if mission_id and entry["mission_id"] != mission_id:
+            continue
+        found.append(entry)
+        if limit is not None and len(found) >= limit:
+            break
+    return found
+
+
+def _entry(root: Path, chunk: str) -> dict | None:
+    header, _, files = chunk.partition("\n")
+    sha, date, subject = header.split(_FIELD_SEPARATOR, 2)
+    match = SUBJECT.match(subject)
+    if match is None:
+        return None  # mentions op( in its body only
+    op_id = next(
+        (op_id for op_id in map(op_id_from_name, (line.rsplit("/", 1)[-1] for line in files.split()))
+         if op_id and op_id.startswith(match["id8"])),
+        None,
+    )
+    started, completed = _record(root, op_id)
+    return {
+        "commit": sha,
+        "date": date,
+        "subject": subject,
+        "invocation_id": op_id,
+        "profile_id": match["profile"],
+        "action": match["action"],
+        "outcome": completed.get("outcome"),
+        "closed_by": completed.get("closed_by"),
+        "duration_seconds": _duration(started, completed),
+        "mission_id": started.get("mission_id"),
+        "wp_id": started.get("wp_id"),
+    }
+
+
+def _record(root: Path, op_id: str | None) -> tuple[dict, dict]:
+    if op_id is None:
+        return {}, {}
+    scan = read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
+    return scan.started or {}, scan.completed or {}
+
+
+def _duration(started: dict, completed: dict) -> float | None:
+    begin = parse_timestamp(started.get("started_at"))
+    end = parse_timestamp(completed.get("completed_at"))
+    return None if begin is None or end is None else round((end - begin).total_seconds(), 3)
