@@ -11,7 +11,6 @@
 """
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from types import TracebackType
 from typing import Iterable, Literal, Optional
@@ -19,8 +18,8 @@ from typing import Iterable, Literal, Optional
 from kitty_ops import git
 from kitty_ops.executor import Completion, complete_invocation, start_invocation
 from kitty_ops.record import InvocationRecord
+from kitty_ops.warn import warn
 
-log = logging.getLogger("kitty_ops")
 Outcome = Literal["done", "failed", "abandoned"]
 
 
@@ -92,7 +91,7 @@ class Op:
             if error is None:
                 raise
             # Never hide the block's own exception behind a failure to record it.
-            log.warning("Op %s failed and could not be completed: %s", self.invocation_id, exc)
+            warn("Op %s failed and could not be completed: %s", self.invocation_id, exc)
 
 
 def op(

@@ -1,13 +1,12 @@
 """Keeping this clone's local files (index, error log) out of git via info/exclude."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from kitty_ops import git
 from kitty_ops.layout import LOCAL_PATHS
+from kitty_ops.warn import warn
 
-log = logging.getLogger("kitty_ops")
 HEADER = "# kitty-ops: caches and diagnostics of this clone, never committed"
 
 
@@ -30,6 +29,6 @@ def ensure_local_files_excluded(repo_root: Path | str) -> bool:
             with exclude.open("a") as handle:
                 handle.write(prefix + "\n".join([HEADER, *missing]) + "\n")
     except OSError as exc:
-        log.warning("could not update %s: %s", exclude, exc.strerror or exc)
+        warn("could not update %s: %s", exclude, exc.strerror or exc)
         return False
     return True

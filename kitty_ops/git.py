@@ -313,21 +313,6 @@ def is_true(value: str | None) -> bool:
     return value is None or value.strip().lower() in ("true", "yes", "on", "1")
 
 
-def ls_files(repo_root: Path | str, args: list[str], pathspec: str) -> list[str]:
-    """Paths `git ls-files <args> -z -- <pathspec>` prints."""
-    raw = run(["ls-files", *args, "-z", "--", pathspec], repo_root).stdout
-    return [path for path in raw.decode(errors="surrogateescape").split("\0") if path]
-
-
-def staged_paths(repo_root: Path | str, pathspec: str) -> list[tuple[str, str]]:
-    """`(status letter, path)` for each change staged under `pathspec`."""
-    raw = run(
-        ["diff", "--cached", "--name-status", "--no-renames", "-z", "--", pathspec], repo_root
-    ).stdout
-    fields = raw.decode(errors="surrogateescape").split("\0")
-    return [(fields[i], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
-
-
 def read_blobs(repo_root: Path | str, specs: list[str]) -> dict[str, bytes | None]:
     """The contents of objects named like `:path` or `HEAD:path`; None if missing."""
     if not specs:

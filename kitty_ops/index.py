@@ -8,15 +8,14 @@ created, or records checked out by git); otherwise readers use the files and
 from __future__ import annotations
 
 import json
-import logging
 import os
 from pathlib import Path
 from typing import Iterator
 
 from kitty_ops.layout import EVENTS_DIR, INDEX_PATH, op_id_from_name
 from kitty_ops.scan import read_scan
+from kitty_ops.warn import warn
 
-log = logging.getLogger("kitty_ops")
 
 INDEX_FIELDS = ("invocation_id", "profile_id", "action", "started_at", "mission_id", "wp_id")
 _BLOCK = 1 << 16
@@ -36,7 +35,7 @@ def append_entry(repo_root: Path | str, started: dict) -> bool:
         with open(Path(repo_root) / INDEX_PATH, "ab") as handle:
             handle.write(_line(started))
     except OSError as exc:
-        log.warning("could not update %s: %s (run `kitty-ops reindex`)", INDEX_PATH, exc.strerror or exc)
+        warn("could not update %s: %s (run `kitty-ops reindex`)", INDEX_PATH, exc.strerror or exc)
         return False
     return True
 

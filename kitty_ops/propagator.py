@@ -9,7 +9,6 @@ failure is logged at WARNING and appended to `kitty-ops/propagation-errors.jsonl
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 from datetime import datetime, timezone
@@ -20,10 +19,10 @@ from kitty_ops.commit import SIGN_CONFIG, commit_op, stage_op_files, wants_signi
 from kitty_ops.errors import KittyOpsError
 from kitty_ops.exclude import ensure_local_files_excluded
 from kitty_ops.layout import PROPAGATION_ERRORS_PATH, record_relpath
+from kitty_ops.warn import warn
 
 __all__ = ["PROPAGATION_ERRORS_PATH", "propagate", "configured_hook"]
 
-log = logging.getLogger("kitty_ops")
 HOOK_ENV = "KITTY_OPS_POST_COMPLETE_HOOK"
 HOOK_CONFIG = "kitty-ops.postCompleteHook"
 HOOK_TIMEOUT_SECONDS = float(os.environ.get("KITTY_OPS_HOOK_TIMEOUT", "120"))
@@ -59,7 +58,7 @@ def propagate(repo_root: Path | str, op_id: str, label: str) -> Propagation:
         return Propagation(commit=commit_op(repo_root, op_id, sign=wants_signing(config)))
     except KittyOpsError as exc:
         problem = str(exc)
-    log.warning(
+    warn(
         "%s completed but not committed: %s; then run `kitty-ops commit --pending`", label, problem
     )
     record_error(repo_root, op_id, hook or "default", problem)
@@ -111,4 +110,4 @@ def record_error(repo_root: Path | str, op_id: str, hook: str, error: str) -> No
         if new:
             ensure_local_files_excluded(repo_root)
     except OSError as exc:
-        log.warning("could not write %s: %s", PROPAGATION_ERRORS_PATH, exc.strerror or exc)
+        warn("could not write %s: %s", PROPAGATION_ERRORS_PATH, exc.strerror or exc)

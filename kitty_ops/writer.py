@@ -19,7 +19,7 @@ from kitty_ops.lock import LockTimeout, hold_fd
 from kitty_ops.events import to_line
 from kitty_ops.scan import scan_record
 
-__all__ = ["EVENTS_DIR", "INDEX_PATH", "write_started", "write_completed", "append_links"]
+__all__ = ["EVENTS_DIR", "INDEX_PATH", "write_started", "write_completed"]
 
 # An event: a dict from `kitty_ops.events`, or a model from `kitty_ops.record`.
 Event = Any
@@ -112,17 +112,6 @@ def write_completed(repo_root: Path | str, completed: Event, links: Iterable[Eve
             )
 
     return _append_locked(repo_root, op_id, _lines([completed, *links]), check)
-
-
-def append_links(repo_root: Path | str, op_id: str, links: Iterable[Event]) -> Path:
-    """Append correlation lines to a completed record."""
-
-    def check(scan) -> None:
-        if scan.completed is None:
-            raise KittyOpsError(f"{op_id}: links are added after completion; complete the Op first")
-
-    _append_locked(repo_root, op_id, _lines(links), check)
-    return safe_record_path(repo_root, op_id)
 
 
 def _op_id(event: Event) -> str:

@@ -6,13 +6,13 @@ quick command does not pay for importing every other one.
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 
 import click
 
 from kitty_ops.errors import EXIT_PROBLEM, EXIT_USAGE, KittyOpsError
+from kitty_ops.warn import print_warnings_to_stderr
 
 COMMANDS = {
     "start": "kitty_ops.cli.ops:start",
@@ -50,7 +50,7 @@ class KittyOpsGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        _configure_logging()
+        print_warnings_to_stderr()
         try:
             code = super().main(args, prog_name or "kitty-ops", complete_var, False, **extra)
         except click.UsageError as exc:
@@ -75,16 +75,6 @@ class KittyOpsGroup(click.Group):
             _error(f"unexpected {type(exc).__name__}: {exc} (set KITTY_OPS_DEBUG=1 for details)")
             code = EXIT_PROBLEM
         sys.exit(code if isinstance(code, int) else 0)
-
-
-def _configure_logging() -> None:
-    logger = logging.getLogger("kitty_ops")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("kitty-ops: %(levelname)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.WARNING)
-        logger.propagate = False
 
 
 @click.group("kitty-ops", cls=KittyOpsGroup, context_settings={"help_option_names": ["-h", "--help"]})
