@@ -81,13 +81,22 @@ def _decode_reversed(lines: list[bytes]) -> Iterator[dict]:
             yield entry
 
 
+def iter_record_ids(repo_root: Path | str) -> Iterator[str]:
+    """Ids of the record files in `kitty-ops/`, in directory order, one at a time."""
+    try:
+        entries = os.scandir(Path(repo_root) / EVENTS_DIR)
+    except OSError:
+        return
+    with entries:
+        for entry in entries:
+            op_id = op_id_from_name(entry.name)
+            if op_id is not None:
+                yield op_id
+
+
 def record_ids(repo_root: Path | str) -> list[str]:
     """Ids of every record file in `kitty-ops/`, oldest first (ULIDs sort by time)."""
-    try:
-        names = os.listdir(Path(repo_root) / EVENTS_DIR)
-    except OSError:
-        return []
-    return sorted(filter(None, map(op_id_from_name, names)))
+    return sorted(iter_record_ids(repo_root))
 
 
 def rebuild(repo_root: Path | str) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 from kitty_ops import git
-from kitty_ops.index import record_ids
+from kitty_ops.index import iter_record_ids, record_ids
 from kitty_ops.layout import EVENTS_DIR, op_id_from_name
 from kitty_ops.scan import RecordScan, age_hours, read_scan
 
@@ -19,19 +19,20 @@ DEFAULT_STALE_HOURS = 24.0
 
 
 def _scan_all(root: Path) -> Iterator[tuple[str, RecordScan]]:
-    """Every record file in `kitty-ops/`, one at a time (memory stays flat)."""
-    for op_id in record_ids(root):
+    """Every record file in `kitty-ops/`, one at a time, in directory order:
+    memory stays flat however many records there are; callers sort findings."""
+    for op_id in iter_record_ids(root):
         yield op_id, read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
 
 
 def list_orphan_ops(repo_root: Path | str) -> list[Path]:
     """The Op files in `kitty-ops/` that have a started and no completed event."""
     root = Path(repo_root)
-    return [
+    return sorted(
         root / EVENTS_DIR / f"{op_id}.jsonl"
         for op_id, scan in _scan_all(root)
         if scan.started is not None and scan.completed is None
-    ]
+    )
 
 
 def op_entry(op_id: str, scan: RecordScan, now: datetime) -> dict:
@@ -86,6 +87,8 @@ def doctor_report(repo_root: Path | str, now: datetime | None = None) -> dict:
             invalid.append({"path": f"{EVENTS_DIR}/{op_id}.jsonl", "error": "; ".join(scan.problems)})
         elif scan.completed is None:
             orphans.append(op_entry(op_id, scan, now))
+    orphans.sort(key=lambda entry: entry["invocation_id"])
+    invalid.sort(key=lambda entry: entry["path"])
     return {"orphans": orphans, "pending": find_pending(root, now), "invalid": invalid}
 
 
