@@ -182,3 +182,16 @@ def test_the_demo_keeps_its_repository_when_asked(tmp_path):
     kept = result.stdout.split("The repository is kept: ", 1)[1].splitlines()[0]
     assert "op(reviewer): review" in git(__import__("pathlib").Path(kept), "log", "--format=%s")
     __import__("shutil").rmtree(kept)
+
+
+def test_reindex_through_clirunner_and_schema_through_the_console_script(committed_repo):
+    op_id = start(committed_repo)
+    (committed_repo / "kitty-ops" / "ops-index.jsonl").unlink()
+    result = invoke("reindex")
+    assert result.exit_code == 0 and result.stdout == "indexed 1 Ops in kitty-ops/ops-index.jsonl\n"
+    assert json.loads((committed_repo / "kitty-ops" / "ops-index.jsonl").read_text())["invocation_id"] == op_id
+    schema = kitty_ops("schema", "commit_link", cwd=committed_repo)
+    assert schema.returncode == 0
+    assert json.loads(schema.stdout)["required"] == ["event", "invocation_id", "at", "sha"]
+    unknown = kitty_ops("schema", "nope", cwd=committed_repo)
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
