@@ -99,11 +99,11 @@ def wants_signing(config: dict[str, str | None]) -> bool:
 
 def _commit_once(repo: git.Repo, record: str, message: str, sign: bool) -> str | None:
     _refuse_unsafe_state(repo)
-    parent = git.resolve_commit(repo, "HEAD")
     paths = _op_paths(repo, record)
+    in_head = git.object_ids(repo, ["HEAD^{commit}", *(f"HEAD:{path}" for path in paths)])
+    parent = in_head["HEAD^{commit}"]
     blobs = dict(zip(paths, git.hash_objects(repo, paths)))
-    in_head = git.tree_blobs(repo, parent, paths)
-    changed = {path: blob for path, blob in blobs.items() if in_head.get(path) != blob}
+    changed = {path: blob for path, blob in blobs.items() if in_head[f"HEAD:{path}"] != blob}
     if record not in changed:
         return None
     info = git.index_info(changed)

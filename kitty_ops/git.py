@@ -262,28 +262,18 @@ def head_branch(repo: Repo) -> str | None:
     return result.stdout.decode().strip() or None if result.returncode == 0 else None
 
 
-def resolve_commit(repo: Repo, rev: str) -> str | None:
-    """The commit `rev` names, or None (an unborn branch, say)."""
-    result = run(["rev-parse", "-q", "--verify", f"{rev}^{{commit}}"], repo.root, check=False)
-    return result.stdout.decode().strip() or None if result.returncode == 0 else None
-
-
 def hash_objects(repo: Repo, paths: list[str]) -> list[str]:
     """Write the work-tree files `paths` to the object store; their blob ids."""
     return output(["hash-object", "-w", "--", *paths], repo.root).split()
 
 
-def tree_blobs(repo: Repo, commit: str | None, paths: list[str]) -> dict[str, str]:
-    """`{path: blob id}` for those of `paths` that `commit` holds."""
-    if commit is None:
-        return {}
-    raw = run(["ls-tree", "-z", "--full-tree", commit, "--", *paths], repo.root).stdout
-    blobs = {}
-    for entry in raw.decode(errors="surrogateescape").split("\0"):
-        if entry:
-            meta, path = entry.split("\t", 1)
-            blobs[path] = meta.split()[2]
-    return blobs
+def object_ids(repo: Repo, specs: list[str]) -> dict[str, str | None]:
+    """The object each spec names (`HEAD^{commit}`, `HEAD:path`), None where
+    there is none (an unborn branch, a path HEAD lacks): one git call for all."""
+    stdin = "".join(f"{spec}\n" for spec in specs).encode(errors="surrogateescape")
+    raw = run(["cat-file", "--batch-check=%(objectname)"], repo.root, input=stdin).stdout
+    answers = raw.decode(errors="surrogateescape").splitlines()
+    return {spec: None if answer.endswith(" missing") else answer for spec, answer in zip(specs, answers)}
 
 
 def index_info(entries: dict[str, str]) -> bytes:
