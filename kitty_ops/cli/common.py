@@ -48,14 +48,22 @@ def use_color() -> bool | None:
     return False if os.environ.get("NO_COLOR") else None
 
 
-def format_age(hours: float | None) -> str:
-    if hours is None:
+def format_duration(seconds: float | None) -> str:
+    """`42s`, `17m`, `5.5h`, `3d`; `?` when unknown."""
+    if seconds is None:
         return "?"
-    if hours < 1:
-        return f"{max(hours * 60, 0):.0f}m"
-    if hours < 48:
-        return f"{hours:.1f}h"
-    return f"{hours / 24:.0f}d"
+    seconds = max(seconds, 0)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.0f}d"
+
+
+def format_age(hours: float | None) -> str:
+    return format_duration(None if hours is None else hours * 3600)
 
 
 STATUS_COLOURS = {"done": "green", "failed": "red", "abandoned": "yellow", "open": "cyan", "invalid": "red"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from kitty_ops.cli.common import echo, echo_json, json_option, repo_option, styled_status
+from kitty_ops.cli.common import echo, echo_json, format_duration, json_option, repo_option, styled_status
 from kitty_ops.errors import EXIT_OK
 from kitty_ops.oplog import op_commits
 
@@ -30,16 +30,6 @@ def log_command(repo, profile_id, mission_id, since, limit, as_json) -> int:
         echo("no Op commits")
     for entry in commits:
         outcome = entry["outcome"] or "?"
-        took = _duration(entry["duration_seconds"])
+        took = format_duration(entry["duration_seconds"])
         echo(f"{entry['commit'][:10]}  {entry['date'][:16].replace('T', ' ')}  {styled_status(outcome, 9)}  {took:>7}  {entry['subject']}")
     return EXIT_OK
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
