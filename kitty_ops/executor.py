@@ -15,6 +15,7 @@ from kitty_ops.exclude import ensure_local_files_excluded
 from kitty_ops.layout import INDEX_PATH, safe_record_path
 from kitty_ops.propagator import propagate
 from kitty_ops.ulid import new_ulid
+from kitty_ops.warn import warn
 from kitty_ops.writer import write_completed, write_started
 
 
@@ -45,6 +46,15 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+def _append_phase(repo_root: Path | str, started: dict, phase: str, at: str, reason: str | None = None) -> None:
+    """The lifecycle line; the record is written already, so a failure here only warns."""
+    try:
+        lifecycle.append_phase(repo_root, started, phase, at, reason)
+    except OSError as exc:
+        warn("Op %s: could not append to %s: %s", started.get("invocation_id"),
+             lifecycle.LIFECYCLE_LOG_RELATIVE_PATH, exc.strerror or exc)
+
+
 def start_invocation(repo_root: Path | str, profile_id: str, action: str, **optional: object) -> dict:
     """Write the `started` line of a new Op and index it; the started event.
 
@@ -54,7 +64,7 @@ def start_invocation(repo_root: Path | str, profile_id: str, action: str, **opti
     """
     started = events.started_event(new_ulid(), profile_id, action, _now(), **optional)
     write_started(repo_root, started)
-    lifecycle.append_phase(repo_root, started, "started", started["started_at"])
+    _append_phase(repo_root, started, "started", started["started_at"])
     if not (Path(repo_root) / INDEX_PATH).exists():
         ensure_local_files_excluded(repo_root)
     index.append_entry(repo_root, started)  # last: the index is fresh after it
@@ -85,7 +95,7 @@ def complete_invocation(
         links.append(events.commit_link(op_id, at, commit_sha))
     started = write_completed(repo_root, completed, links)
     reason = None if outcome == "done" else outcome
-    lifecycle.append_phase(repo_root, started, lifecycle.phase_for_outcome(outcome), at, reason)
+    _append_phase(repo_root, started, lifecycle.phase_for_outcome(outcome), at, reason)
     if not commit:
         return Completion(completed, path, None, "--no-commit")
     label = f"Op {op_id} ({started.get('profile_id')}/{started.get('action')})"

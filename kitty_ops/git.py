@@ -13,6 +13,8 @@ import os
 import select
 import time
 
+from kitty_ops.errors import KittyOpsError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
@@ -38,7 +40,7 @@ IN_PROGRESS_MARKERS = (
 )
 
 
-class GitError(Exception):
+class GitError(KittyOpsError):
     """git failed, or could not be run; the message is one line."""
 
     def __init__(self, message: str, stderr: str = "") -> None:

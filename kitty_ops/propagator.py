@@ -58,6 +58,8 @@ def propagate(repo_root: Path | str, op_id: str, label: str) -> Propagation:
         return Propagation(commit=commit_op(repo_root, op_id, sign=wants_signing(config)))
     except KittyOpsError as exc:
         problem = str(exc)
+    except OSError as exc:
+        problem = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
     warn(
         "%s completed but not committed: %s; then run `kitty-ops commit --pending`", label, problem
     )

@@ -393,3 +393,23 @@ def test_the_default_hook_script_commits_a_completed_record(committed_repo):
     assert subject(committed_repo) == f"op(implementer): implement [{op_id[:8]}]"
     usage = subprocess.run(["kitty-ops-post-complete"], cwd=committed_repo, capture_output=True, text=True)
     assert usage.returncode == 2 and "usage: kitty-ops-post-complete OP_ID" in usage.stderr
+
+
+def test_a_commit_that_cannot_even_start_still_leaves_the_op_completed(committed_repo):
+    lock = committed_repo / ".git" / commit_module.COMMIT_LOCK_NAME
+    lock.mkdir()  # the lock file cannot be opened
+    op_id = op(committed_repo)
+    result = kitty_ops(committed_repo, "complete", op_id)
+    assert result.returncode == 0
+    assert "completed but not committed" in result.stderr and "kitty-ops commit --pending" in result.stderr
+    assert '"completed"' in (committed_repo / "kitty-ops" / f"{op_id}.jsonl").read_text()
+
+
+def test_a_broken_lifecycle_log_only_warns(committed_repo):
+    (committed_repo / "kitty-ops").mkdir()
+    (committed_repo / "kitty-ops" / "lifecycle.jsonl").mkdir()
+    started = kitty_ops(committed_repo, "start", "--profile", "p", "--action", "a", "--mission-id", "M1")
+    assert started.returncode == 0 and "could not append to kitty-ops/lifecycle.jsonl" in started.stderr
+    op_id = started.stdout.strip()
+    completed = kitty_ops(committed_repo, "complete", op_id)
+    assert completed.returncode == 0 and "committed" in completed.stdout

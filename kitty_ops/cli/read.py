@@ -102,10 +102,11 @@ def _timeline(record, commit: str | None) -> list[str]:
     if started is not None:
         lines.append(f"  profile   {started.profile_id}")
         lines.append(f"  action    {started.action}")
-        for name in ("actor", "mission_id", "wp_id", "model_id", "mode_of_work"):
+        for name, label in (("actor", "actor"), ("mission_id", "mission"), ("wp_id", "wp"),
+                            ("model_id", "model"), ("mode_of_work", "mode")):
             value = getattr(started, name)
             if value:
-                lines.append(f"  {name:<9} {value}")
+                lines.append(f"  {label:<9} {value}")
         if started.request_text:
             lines.append(f"  request   {started.request_text.splitlines()[0][:100]}")
         lines.append(f"  {started.started_at.isoformat()}  started")
