@@ -11,9 +11,10 @@
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Iterable, Literal, Optional
+from typing import Literal
 
 from kitty_ops import git
 from kitty_ops.executor import Completion, complete_invocation, start_invocation
@@ -36,9 +37,9 @@ def complete(
     outcome: Outcome = "done",
     *,
     repo: Path | str | None = None,
-    evidence: Optional[str] = None,
+    evidence: str | None = None,
     artifacts: Iterable[str] = (),
-    commit_sha: Optional[str] = None,
+    commit_sha: str | None = None,
     commit: bool = True,
 ) -> Completion:
     """Complete an Op and make its Op commit (best effort: see `Completion.pending_reason`)."""
@@ -57,9 +58,9 @@ class Op:
         self.repo = repo
         self.commit = commit
         self.artifacts: list[str] = []
-        self.evidence: Optional[str] = None
-        self.outcome: Optional[Outcome] = None  # None: done, or failed if the block raises
-        self.completion: Optional[Completion] = None
+        self.evidence: str | None = None
+        self.outcome: Outcome | None = None  # None: done, or failed if the block raises
+        self.completion: Completion | None = None
 
     @property
     def invocation_id(self) -> str:
@@ -69,14 +70,14 @@ class Op:
         """Record that the Op produced `path` (an `artifact_link` at completion)."""
         self.artifacts.append(str(path))
 
-    def __enter__(self) -> "Op":
+    def __enter__(self) -> Op:
         return self
 
     def __exit__(
         self,
-        kind: Optional[type[BaseException]],
-        error: Optional[BaseException],
-        traceback: Optional[TracebackType],
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
     ) -> None:
         outcome = "failed" if error is not None else (self.outcome or "done")
         evidence = self.evidence

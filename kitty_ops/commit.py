@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
 
 from kitty_ops import git
 from kitty_ops.errors import CommitSkipped, KittyOpsError
@@ -102,7 +103,7 @@ def _commit_once(repo: git.Repo, record: str, message: str, sign: bool) -> str |
     paths = _op_paths(repo, record)
     in_head = git.object_ids(repo, ["HEAD^{commit}", *(f"HEAD:{path}" for path in paths)])
     parent = in_head["HEAD^{commit}"]
-    blobs = dict(zip(paths, git.hash_objects(repo, paths)))
+    blobs = dict(zip(paths, git.hash_objects(repo, paths), strict=True))
     changed = {path: blob for path, blob in blobs.items() if in_head[f"HEAD:{path}"] != blob}
     if record not in changed:
         return None

@@ -6,9 +6,9 @@ as models.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
 
 from kitty_ops import events, index, lifecycle
 from kitty_ops.exclude import ensure_local_files_excluded

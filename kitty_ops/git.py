@@ -275,7 +275,7 @@ def object_ids(repo: Repo, specs: list[str]) -> dict[str, str | None]:
     stdin = "".join(f"{spec}\n" for spec in specs).encode(errors="surrogateescape")
     raw = run(["cat-file", "--batch-check=%(objectname)"], repo.root, input=stdin).stdout
     answers = raw.decode(errors="surrogateescape").splitlines()
-    return {spec: None if answer.endswith(" missing") else answer for spec, answer in zip(specs, answers)}
+    return {spec: None if answer.endswith(" missing") else answer for spec, answer in zip(specs, answers, strict=True)}
 
 
 def index_info(entries: dict[str, str]) -> bytes:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from kitty_ops.layout import EVENTS_DIR, INDEX_PATH, op_id_from_name
 from kitty_ops.scan import read_scan
 from kitty_ops.warn import warn
-
 
 INDEX_FIELDS = ("invocation_id", "profile_id", "action", "started_at", "mission_id", "wp_id")
 _BLOCK = 1 << 16

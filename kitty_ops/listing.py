@@ -1,8 +1,8 @@
 """Finding Ops to show: newest first, from the index when it is fresh, else the files."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from kitty_ops import index
 from kitty_ops.layout import EVENTS_DIR

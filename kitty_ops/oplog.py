@@ -22,7 +22,8 @@ def op_commits(
 ) -> list[dict]:
     """Op commits, newest first, each with its record's outcome and duration."""
     root = Path(repo_root)
-    args = ["log", "--grep=^op(", f"--format={_RECORD_SEPARATOR}%H{_FIELD_SEPARATOR}%aI{_FIELD_SEPARATOR}%s", "--name-only"]
+    fields = _FIELD_SEPARATOR.join(("%H", "%aI", "%s"))
+    args = ["log", "--grep=^op(", f"--format={_RECORD_SEPARATOR}{fields}", "--name-only"]
     if since:
         args.append(f"--since={since}")
     raw = git.run(args, root, check=False).stdout.decode(errors="replace")

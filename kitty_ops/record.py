@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -62,15 +62,15 @@ class InvocationRecord(_Event):
     profile_id: Token
     action: Token
     started_at: Timestamp
-    request_text: Optional[str] = None
-    actor: Optional[str] = None
-    mode_of_work: Optional[str] = None
-    governance_context_hash: Optional[str] = None
-    governance_context_available: Optional[bool] = None
-    router_confidence: Union[str, float, None] = None
-    model_id: Optional[str] = None
-    mission_id: Optional[str] = None
-    wp_id: Optional[str] = None
+    request_text: str | None = None
+    actor: str | None = None
+    mode_of_work: str | None = None
+    governance_context_hash: str | None = None
+    governance_context_available: bool | None = None
+    router_confidence: str | float | None = None
+    model_id: str | None = None
+    mission_id: str | None = None
+    wp_id: str | None = None
 
 
 class CompletedEvent(_Event):
@@ -83,12 +83,12 @@ class CompletedEvent(_Event):
     event: Literal["completed"] = "completed"
     invocation_id: OpId
     completed_at: Timestamp
-    outcome: Optional[Outcome]
-    closed_by: Optional[ClosedBy] = None
-    evidence_ref: Optional[str] = None
+    outcome: Outcome | None
+    closed_by: ClosedBy | None = None
+    evidence_ref: str | None = None
 
     @model_validator(mode="after")
-    def _outcome_unless_legacy(self) -> "CompletedEvent":
+    def _outcome_unless_legacy(self) -> CompletedEvent:
         if self.outcome is None and self.closed_by is not None:
             raise ValueError("outcome must be one of done, failed, abandoned")
         return self
@@ -126,7 +126,7 @@ EVENT_MODELS: dict[str, type[_Event]] = {
     "artifact_link": ArtifactLink,
     "commit_link": CommitLink,
 }
-Link = Union[ArtifactLink, CommitLink]
+Link = ArtifactLink | CommitLink
 
 
 class OpRecord(BaseModel):
@@ -135,8 +135,8 @@ class OpRecord(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     op_id: str
-    started: Optional[InvocationRecord] = None
-    completed: Optional[CompletedEvent] = None
+    started: InvocationRecord | None = None
+    completed: CompletedEvent | None = None
     links: tuple[Link, ...] = ()
     unknown: tuple[UnknownEvent, ...] = ()
     problems: tuple[str, ...] = ()

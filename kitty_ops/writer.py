@@ -3,10 +3,18 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from kitty_ops.errors import AlreadyCompleted, InvalidInput, KittyOpsError, OpExists, UnknownOp
+from kitty_ops.errors import (
+    AlreadyCompleted,
+    InvalidInput,
+    KittyOpsError,
+    OpExists,
+    UnknownOp,
+)
+from kitty_ops.events import to_line
 from kitty_ops.layout import (
     EVENTS_DIR,
     GITATTRIBUTES_PATH,
@@ -16,7 +24,6 @@ from kitty_ops.layout import (
     safe_record_path,
 )
 from kitty_ops.lock import LockTimeout, hold_fd
-from kitty_ops.events import to_line
 from kitty_ops.scan import scan_record
 
 __all__ = ["EVENTS_DIR", "INDEX_PATH", "write_started", "write_completed"]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from kitty_ops.cli import cli
 from kitty_ops.executor import complete_invocation, start_invocation
 
-from .conftest import COMPAT_CORPUS, git, open_op
+from .conftest import COMPAT_CORPUS, git
 
 
 def invoke(*args: str, env: dict | None = None):

@@ -10,7 +10,12 @@ import time
 from click.testing import CliRunner
 
 from kitty_ops.cli import cli
-from kitty_ops.doctor.ops import close_stale, doctor_report, find_pending, list_orphan_ops
+from kitty_ops.doctor.ops import (
+    close_stale,
+    doctor_report,
+    find_pending,
+    list_orphan_ops,
+)
 from kitty_ops.executor import complete_invocation, start_invocation
 
 from .conftest import git, open_op, record

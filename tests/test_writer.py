@@ -9,7 +9,13 @@ from datetime import datetime, timezone
 import pytest
 
 from kitty_ops import writer
-from kitty_ops.errors import AlreadyCompleted, InvalidInput, OpExists, UnknownOp, UnsafePath
+from kitty_ops.errors import (
+    AlreadyCompleted,
+    InvalidInput,
+    OpExists,
+    UnknownOp,
+    UnsafePath,
+)
 from kitty_ops.executor import complete_invocation, start_invocation
 from kitty_ops.record import CompletedEvent, InvocationRecord
 

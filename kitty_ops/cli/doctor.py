@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import click
 
-from kitty_ops.cli.common import echo_json, format_age, json_option, repo_option, use_color
+from kitty_ops.cli.common import (
+    echo_json,
+    format_age,
+    json_option,
+    repo_option,
+    use_color,
+)
 from kitty_ops.doctor import ops as doctor_ops
 from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM
 
@@ -14,7 +20,11 @@ def doctor() -> None:
 
 
 @doctor.command("ops")
-@click.option("--close-stale", is_flag=True, help="Complete stale orphans as abandoned (closed_by doctor_sweep), each with its Op commit.")
+@click.option(
+    "--close-stale",
+    is_flag=True,
+    help="Complete stale orphans as abandoned (closed_by doctor_sweep), each with its Op commit.",
+)
 @click.option(
     "--threshold-hours",
     type=click.FloatRange(min=0),
@@ -58,7 +68,10 @@ def _print_sweep(closed: list[dict]) -> None:
     for entry in closed:
         commit = f", committed {entry['commit'][:12]}" if entry["commit"] else ""
         detail = f" ({entry['detail']})" if entry["detail"] else ""
-        click.echo(f"{entry['result']}: {entry['invocation_id']} {entry['profile_id']}: {entry['action']}, {entry['stale_because']}{commit}{detail}")
+        click.echo(
+            f"{entry['result']}: {entry['invocation_id']} {entry['profile_id']}: {entry['action']}, "
+            f"{entry['stale_because']}{commit}{detail}"
+        )
 
 
 def _print_report(report: dict, threshold_hours: float) -> None:
@@ -68,7 +81,10 @@ def _print_report(report: dict, threshold_hours: float) -> None:
     if report["orphans"]:
         click.echo(_style(f"Orphans (started, never completed): {len(report['orphans'])}", fg="yellow", bold=True))
         _print_table(report["orphans"], lambda e: "stale" if e["stale"] else "running?")
-        click.echo(f"  fix: kitty-ops complete <id> --outcome abandoned   or: kitty-ops doctor ops --close-stale --threshold-hours {threshold_hours:g}")
+        click.echo(
+            "  fix: kitty-ops complete <id> --outcome abandoned"
+            f"   or: kitty-ops doctor ops --close-stale --threshold-hours {threshold_hours:g}"
+        )
     if report["pending"]:
         click.echo(_style(f"Pending (completed, not committed): {len(report['pending'])}", fg="yellow", bold=True))
         _print_table(report["pending"], lambda e: "")

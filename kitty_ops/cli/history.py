@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import click
 
-from kitty_ops.cli.common import echo, echo_json, format_duration, json_option, repo_option, styled_status
+from kitty_ops.cli.common import (
+    echo,
+    echo_json,
+    format_duration,
+    json_option,
+    repo_option,
+    styled_status,
+)
 from kitty_ops.errors import EXIT_OK
 from kitty_ops.oplog import op_commits
 
@@ -31,5 +38,6 @@ def log_command(repo, profile_id, mission_id, since, limit, as_json) -> int:
     for entry in commits:
         outcome = entry["outcome"] or "?"
         took = format_duration(entry["duration_seconds"])
-        echo(f"{entry['commit'][:10]}  {entry['date'][:16].replace('T', ' ')}  {styled_status(outcome, 9)}  {took:>7}  {entry['subject']}")
+        date = entry["date"][:16].replace("T", " ")
+        echo(f"{entry['commit'][:10]}  {date}  {styled_status(outcome, 9)}  {took:>7}  {entry['subject']}")
     return EXIT_OK

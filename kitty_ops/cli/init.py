@@ -5,7 +5,12 @@ import click
 
 from kitty_ops.cli.common import echo, repo_option
 from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM
-from kitty_ops.install import PRE_COMMIT_CONFIG, add_precommit_entry, init_repository, precommit_entry
+from kitty_ops.install import (
+    PRE_COMMIT_CONFIG,
+    add_precommit_entry,
+    init_repository,
+    precommit_entry,
+)
 
 
 @click.command()

@@ -5,7 +5,7 @@ import click
 
 from kitty_ops.cli.common import echo_json, json_option, repo_option
 from kitty_ops.commit import commit_op
-from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM, KittyOpsError
+from kitty_ops.errors import EXIT_OK, KittyOpsError
 from kitty_ops.executor import complete_invocation, start_invocation
 
 
@@ -45,7 +45,9 @@ def start(repo, profile_id, action, as_json, **optional) -> int:
     show_default=True,
 )
 @click.option("--evidence", "evidence_ref", help="A reference to the evidence of the outcome.")
-@click.option("--artifact", "artifacts", multiple=True, metavar="PATH", help="An artifact the Op produced (repeatable).")
+@click.option(
+    "--artifact", "artifacts", multiple=True, metavar="PATH", help="An artifact the Op produced (repeatable)."
+)
 @click.option("--commit-sha", help="A commit the Op produced, recorded as a commit_link.")
 @click.option("--no-commit", is_flag=True, help="Write the record only; leave it pending (no hook, no commit).")
 @json_option

@@ -4,7 +4,14 @@ from __future__ import annotations
 import click
 
 from kitty_ops import git
-from kitty_ops.cli.common import echo, echo_json, format_age, json_option, repo_option, styled_status
+from kitty_ops.cli.common import (
+    echo,
+    echo_json,
+    format_age,
+    json_option,
+    repo_option,
+    styled_status,
+)
 from kitty_ops.errors import EXIT_OK, UnknownOp
 from kitty_ops.layout import EVENTS_DIR, safe_record_path
 from kitty_ops.listing import list_ops
@@ -16,7 +23,9 @@ from kitty_ops.scan import age_hours
 @click.option("--profile", "profile_id", help="Only Ops of this profile.")
 @click.option("--mission-id", help="Only Ops of this mission.")
 @click.option("--wp-id", help="Only Ops of this work package.")
-@click.option("--outcome", type=click.Choice(["done", "failed", "abandoned"]), help="Only completed Ops with this outcome.")
+@click.option(
+    "--outcome", type=click.Choice(["done", "failed", "abandoned"]), help="Only completed Ops with this outcome."
+)
 @click.option("--open", "open_only", is_flag=True, help="Only open Ops (started, not completed).")
 @json_option
 @repo_option

@@ -6,9 +6,9 @@
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 from kitty_ops import git
 from kitty_ops.index import iter_record_ids, record_ids

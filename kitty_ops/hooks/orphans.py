@@ -96,7 +96,9 @@ def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: d
     return blocking, warnings
 
 
-def find_orphan_problems(max_age_hours: float, strict: bool, now: datetime | None = None) -> tuple[list[str], list[str]]:
+def find_orphan_problems(
+    max_age_hours: float, strict: bool, now: datetime | None = None
+) -> tuple[list[str], list[str]]:
     """(blocking messages, warnings) for the commit being made in the current repository."""
     queries = start_queries()
     from datetime import datetime, timezone  # imported while git works, like the reader
