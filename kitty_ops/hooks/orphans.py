@@ -6,22 +6,20 @@ stale (older than --max-age-hours); fresh orphans, Ops still in progress, are
 named as a warning. It asks git only for what is staged or untracked under
 `kitty-ops/`, so its cost does not grow with the number of committed records,
 and it imports nothing heavier than the standard library: it runs on every
-commit. It starts its git queries first and imports the record reader while
-git works (on a machine with two cores the two overlap).
+commit.
 """
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timezone
 
 from kitty_ops import git
 from kitty_ops.layout import EVENTS_DIR, op_id_from_name
+from kitty_ops.scan import RecordScan, age_hours, read_scan, scan_record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import datetime
-
-    from kitty_ops.scan import RecordScan
 
 DEFAULT_MAX_AGE_HOURS = 24.0
 _PATHSPEC = f":(top){EVENTS_DIR}/"
@@ -50,8 +48,6 @@ def _op_id(path: str) -> str:
 
 def describe(path: str, scan: RecordScan, now: datetime) -> str:
     """`path: Op <id> (<profile>: <action>, started 2.5h ago)`."""
-    from kitty_ops.scan import age_hours
-
     age = age_hours(scan.started.get("started_at") if scan.started else None, now)
     shown_age = "start time unreadable" if age is None else f"started {age:.1f}h ago"
     return f"{path}: Op {_op_id(path)} ({scan.field('profile_id')}: {scan.field('action')}, {shown_age})"
@@ -59,8 +55,6 @@ def describe(path: str, scan: RecordScan, now: datetime) -> str:
 
 def check_staged(paths: list[str], now: datetime) -> list[str]:
     """Messages for staged records whose staged content has no completed event."""
-    from kitty_ops.scan import scan_record
-
     messages = []
     for spec, data in git.read_blobs(".", [f":{path}" for path in paths]).items():
         path = spec[1:]
@@ -76,8 +70,6 @@ def check_staged(paths: list[str], now: datetime) -> list[str]:
 
 def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: datetime) -> tuple[list[str], list[str]]:
     """(blocking messages, warnings) for orphans among untracked records."""
-    from kitty_ops.scan import age_hours, read_scan
-
     blocking, warnings = [], []
     for path in paths:
         scan = read_scan(path)
@@ -100,11 +92,8 @@ def find_orphan_problems(
     max_age_hours: float, strict: bool, now: datetime | None = None
 ) -> tuple[list[str], list[str]]:
     """(blocking messages, warnings) for the commit being made in the current repository."""
-    queries = start_queries()
-    from datetime import datetime, timezone  # imported while git works, like the reader
-
     now = now or datetime.now(timezone.utc)
-    staged, untracked = finish_queries(queries)
+    staged, untracked = finish_queries(start_queries())
     blocking, warnings = check_untracked(untracked, max_age_hours, strict, now)
     return check_staged(staged, now) + blocking, warnings
 
