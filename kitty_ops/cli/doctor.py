@@ -80,15 +80,15 @@ def _print_report(report: dict, threshold_hours: float) -> None:
         return
     if report["orphans"]:
         click.echo(_style(f"Orphans (started, never completed): {len(report['orphans'])}", fg="yellow", bold=True))
-        _print_table(report["orphans"], lambda e: "stale" if e["stale"] else "running?")
-        click.echo(
-            "  fix: kitty-ops complete <id> --outcome abandoned"
-            f"   or: kitty-ops doctor ops --close-stale --threshold-hours {threshold_hours:g}"
-        )
+        _print_table("orphans", report["orphans"])
+        if any(entry["stale"] for entry in report["orphans"]):
+            click.echo(
+                f"  close every stale one: kitty-ops doctor ops --close-stale --threshold-hours {threshold_hours:g}"
+            )
     if report["pending"]:
         click.echo(_style(f"Pending (completed, not committed): {len(report['pending'])}", fg="yellow", bold=True))
-        _print_table(report["pending"], lambda e: "")
-        click.echo("  fix: kitty-ops commit --pending")
+        _print_table("pending", report["pending"])
+        click.echo("  commit them all: kitty-ops commit --pending")
     if report["invalid"]:
         click.echo(_style(f"Invalid records: {len(report['invalid'])}", fg="red", bold=True))
         for entry in report["invalid"]:
@@ -96,10 +96,25 @@ def _print_report(report: dict, threshold_hours: float) -> None:
         click.echo("  fix: repair or remove the file by hand; kitty-ops validate checks it again")
 
 
-def _print_table(entries: list[dict], note) -> None:
-    click.echo(f"  {'ID':<26}  {'AGE':>6}  {'PROFILE':<20}  ACTION")
-    for entry in entries:
-        click.echo(
-            f"  {entry['invocation_id']:<26}  {format_age(entry['age_hours']):>6}  "
-            f"{entry['profile_id']:<20}  {entry['action']:<16}  {note(entry)}".rstrip()
-        )
+def _print_table(kind: str, entries: list[dict]) -> None:
+    """One row per Op: id, age, profile, action, (orphans: state,) the command that settles it."""
+    orphans = kind == "orphans"
+    headers = ["ID", "AGE", "PROFILE", "ACTION", *(["STATE"] if orphans else []), "NEXT"]
+    rows = [
+        [
+            entry["invocation_id"],
+            format_age(entry["age_hours"]),
+            entry["profile_id"],
+            entry["action"],
+            *([("stale" if entry["stale"] else "running?")] if orphans else []),
+            doctor_ops.next_command(kind, entry),
+        ]
+        for entry in entries
+    ]
+    widths = [max(len(row[column]) for row in [headers, *rows]) for column in range(len(headers))]
+    for row in [headers, *rows]:
+        cells = [
+            cell.rjust(width) if column == 1 else cell.ljust(width)  # ages align right
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        click.echo(("  " + "  ".join(cells)).rstrip())

@@ -92,6 +92,13 @@ def doctor_report(repo_root: Path | str, now: datetime | None = None) -> dict:
     return {"orphans": orphans, "pending": find_pending(root, now), "invalid": invalid}
 
 
+def next_command(kind: str, entry: dict) -> str:
+    """The command that settles an `orphans` or `pending` entry of the report."""
+    if kind == "orphans":
+        return f"kitty-ops complete {entry['invocation_id']} --outcome abandoned"
+    return f"kitty-ops commit {entry['invocation_id']}"
+
+
 def is_stale(entry: dict, threshold_hours: float) -> bool:
     """Older than the threshold, or of unreadable age (which counts as stale)."""
     return entry["age_hours"] is None or entry["age_hours"] > threshold_hours
