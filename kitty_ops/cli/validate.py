@@ -1,10 +1,13 @@
 """`kitty-ops validate`: the checks of the kitty-ops-validate hook, over the work tree."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
 
 from kitty_ops.cli.common import echo_json, json_option, repo_option
-from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM
+from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM, InvalidInput
 from kitty_ops.validation import check_work_tree
 
 
@@ -15,14 +18,17 @@ from kitty_ops.validation import check_work_tree
 def validate(repo, paths, as_json) -> int:
     """Check Op records: well formed, and only appended to since HEAD.
 
-    PATHs are relative to the repository root (default: everything under
-    kitty-ops/). Exit 1 when any record is invalid; for CI.
+    PATHs are relative to the current directory, as the shell gives them
+    (default: everything under kitty-ops/). Exit 1 when any record is
+    invalid; for CI.
 
     \b
-    Example:
+    Examples:
       kitty-ops validate --json
+      kitty-ops validate kitty-ops/01KTK4DFAS04MCX5GP1W2R6NEP.jsonl
     """
-    checked, problems = check_work_tree(str(repo), list(paths) or None)
+    relative = [repo_relative(repo, path) for path in paths]
+    checked, problems = check_work_tree(str(repo), relative or None)
     if as_json:
         invalid = [{"path": path, "error": "; ".join(found)} for path, found in problems.items()]
         echo_json({"checked": checked, "invalid": invalid})
@@ -32,3 +38,15 @@ def validate(repo, paths, as_json) -> int:
                 click.echo(f"{path}: {problem}")
         click.echo(f"{checked} files checked, {len(problems)} invalid")
     return EXIT_PROBLEM if problems else EXIT_OK
+
+
+def repo_relative(repo: Path, path: str) -> str:
+    """`path` (absolute, or relative to the current directory when that lies in
+    the repository, else to its root) as a path from the root, `/`-separated."""
+    root = os.fspath(repo)
+    cwd = os.getcwd()
+    base = cwd if os.path.commonpath([cwd, root]) == root else root
+    relative = os.path.relpath(os.path.normpath(os.path.join(base, path)), root)
+    if relative == os.curdir or relative.split(os.sep)[0] == os.pardir:
+        raise InvalidInput(f"{path}: not a file in the repository {root}")
+    return relative.replace(os.sep, "/")

@@ -72,17 +72,23 @@ def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: d
     """(blocking messages, warnings) for orphans among untracked records."""
     blocking, warnings = [], []
     for path in paths:
-        scan = read_scan(path)
+        scan = read_scan(path, _op_id(path))
         if scan.started is None or scan.completed is not None:
-            continue  # unreadable (kitty-ops-validate's job) or completed and pending
+            continue  # not an Op yet (doctor lists it as invalid), or completed and pending
         age = age_hours(scan.started.get("started_at"), now)
         if strict or age is None or age > max_age_hours:
             why = "is an orphan (--strict)" if strict else f"is a stale orphan (open over {max_age_hours:g}h)"
-            blocking += [
-                f"{describe(path, scan, now)} {why}.",
-                f"  close it: kitty-ops complete {_op_id(path)} --outcome abandoned",
-                "  or close every stale one: kitty-ops doctor ops --close-stale",
-            ]
+            blocking.append(f"{describe(path, scan, now)} {why}.")
+            if scan.is_valid:
+                blocking += [
+                    f"  close it: kitty-ops complete {_op_id(path)} --outcome abandoned",
+                    "  or close every stale one: kitty-ops doctor ops --close-stale",
+                ]
+            else:  # the sweep leaves damaged records alone: they need a person
+                blocking.append(
+                    f"  its record is damaged ({'; '.join(scan.problems)}): repair {path} by hand,"
+                    f" then close it: kitty-ops complete {_op_id(path)} --outcome abandoned"
+                )
         else:
             warnings.append(f"warning: {describe(path, scan, now)} is still open.")
     return blocking, warnings
