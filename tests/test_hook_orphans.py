@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from kitty_ops.doctor.ops import list_orphan_ops
 from kitty_ops.executor import complete_invocation
 from kitty_ops.hooks.orphans import find_orphan_problems, main, parse_args
 
@@ -138,3 +139,27 @@ def test_the_hooks_import_nothing_heavy(module):
     if module.endswith("orphans"):
         heavy.add("argparse")
     assert loaded & heavy == set()
+
+
+def test_tracked_records_are_not_read(committed_repo, capsys):
+    """Its cost must not grow with history: a committed record is never looked at,
+    even an open one that slipped in with --no-verify (doctor's job)."""
+    op_id = open_op(committed_repo, hours_ago=30)
+    git(committed_repo, "add", "kitty-ops")
+    git(committed_repo, "commit", "-qm", "orphan slipped in", "--no-verify")
+    assert main([]) == 0
+    assert capsys.readouterr().out == ""
+    assert [path.name for path in list_orphan_ops(committed_repo)] == [f"{op_id}.jsonl"]
+
+
+def test_a_damaged_stale_orphan_blocks_with_the_fix_that_works(committed_repo, capsys):
+    op_id = open_op(committed_repo, hours_ago=30)
+    with record(committed_repo, op_id).open("a") as handle:
+        handle.write('{"event": "compl')  # a crash while writing the completed line
+    assert main([]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        f"kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement, started 30.0h ago) is a stale orphan (open over 24h).",
+        f"  its record is damaged (line 2: torn last line): repair kitty-ops/{op_id}.jsonl by hand,"
+        f" then close it: kitty-ops complete {op_id} --outcome abandoned",
+    ]

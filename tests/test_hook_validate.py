@@ -147,3 +147,52 @@ def test_console_script_of_the_hook(committed_repo):
     result = subprocess.run(["kitty-ops-validate", path], cwd=committed_repo, capture_output=True, text=True)
     assert result.returncode == 1
     assert f"{path}: line 1: no event type" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["ops-index.jsonl", "propagation-errors.jsonl"])
+def test_a_staged_local_file_blocks(committed_repo, capsys, name):
+    start_invocation(committed_repo, "p", "a")  # writes the index and excludes it
+    local = committed_repo / "kitty-ops" / name
+    local.write_text('{"invocation_id": "x"}\n')
+    git(committed_repo, "add", "--force", str(local))  # info/exclude keeps it out unless forced
+    assert main([f"kitty-ops/{name}"]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"kitty-ops/{name}: staged, but it is local to each clone (a cache or a log) and must stay out of git:"
+        f" git rm --cached kitty-ops/{name}"
+    )
+
+
+def test_an_unstaged_local_file_passes(committed_repo):
+    start_invocation(committed_repo, "p", "a")
+    assert main(["kitty-ops/ops-index.jsonl"]) == 0
+
+
+def test_cli_validate_flags_a_committed_index(committed_repo):
+    start_invocation(committed_repo, "p", "a")
+    git(committed_repo, "add", "--force", "kitty-ops/ops-index.jsonl")
+    git(committed_repo, "commit", "-qm", "oops", "--no-verify")
+    result = CliRunner().invoke(cli, ["validate"])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == (
+        "kitty-ops/ops-index.jsonl: committed in HEAD, but it is local to each clone (a cache or a log)"
+        " and must stay out of git: git rm --cached kitty-ops/ops-index.jsonl"
+    )
+    git(committed_repo, "rm", "-q", "--cached", "kitty-ops/ops-index.jsonl")
+    git(committed_repo, "commit", "-qm", "local again")
+    assert CliRunner().invoke(cli, ["validate"]).exit_code == 0
+
+
+def test_cli_validate_paths_are_relative_to_the_current_directory(corpus_repo, monkeypatch):
+    (corpus_repo / "docs").mkdir()
+    monkeypatch.chdir(corpus_repo / "docs")
+    result = CliRunner().invoke(cli, ["validate", "../kitty-ops/01KTK4DFAS04MCX5GP1W2R6NEP.jsonl"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "1 files checked, 0 invalid\n"
+
+
+def test_cli_validate_refuses_a_path_outside_the_repository(corpus_repo, tmp_path):
+    result = subprocess.run(
+        ["kitty-ops", "validate", str(tmp_path / "elsewhere.jsonl")], cwd=corpus_repo, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"kitty-ops: error: {tmp_path / 'elsewhere.jsonl'}: not a file in the repository {corpus_repo}\n"
