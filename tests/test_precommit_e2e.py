@@ -3,6 +3,7 @@ points at a copy of this source tree, with real `git commit`s."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -10,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from kitty_ops.executor import complete_invocation
+from kitty_ops.executor import complete_invocation, start_invocation
 
-from .conftest import PROJECT_ROOT, git, open_op, record
+from .conftest import GITCONFIG, PROJECT_ROOT, git, open_op, record
 
 HOOK_REPO_FILES = ("kitty_ops", "hooks", "setup.cfg", "pyproject.toml", "README.md", ".pre-commit-hooks.yaml")
 
@@ -27,11 +28,15 @@ def hook_repo(tmp_path_factory) -> tuple[Path, str]:
             shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, copy / name)
-    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"]
-    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=copy, check=True)
-    subprocess.run(["git", *identity, "commit", "-qm", "kitty-ops"], cwd=copy, check=True)
-    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=copy, check=True, capture_output=True, text=True).stdout.strip()
+    # Session fixtures come before the per-test git isolation: isolate these calls too.
+    gitconfig = tmp_path_factory.mktemp("hook-repo-home") / ".gitconfig"
+    gitconfig.write_text(GITCONFIG)
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": str(gitconfig), "GIT_CONFIG_NOSYSTEM": "1"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "kitty-ops", "--no-verify"]):
+        subprocess.run(["git", *args], cwd=copy, env=env, check=True)
+    sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=copy, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
     return copy, sha
 
 
@@ -127,3 +132,12 @@ def test_the_compat_corpus_passes_both_hooks(guarded_repo):
     result = commit(guarded_repo, "spec-kitty records")
     assert result.returncode == 0, result.output
     assert "kitty-ops validate" in result.output and "Passed" in result.output
+
+
+def test_validate_blocks_a_force_added_index(guarded_repo):
+    start_invocation(guarded_repo, "p", "a")  # writes the index and lists it in info/exclude
+    git(guarded_repo, "add", "--force", "kitty-ops/ops-index.jsonl")
+    result = commit(guarded_repo, "index")
+    assert result.returncode == 1
+    assert "kitty-ops/ops-index.jsonl: staged, but it is local to each clone" in result.output
+    assert "git rm --cached kitty-ops/ops-index.jsonl" in result.output
