@@ -197,3 +197,15 @@ def test_doctor_outside_git_lists_orphans(tmp_path):
     result = CliRunner().invoke(cli, ["doctor", "ops", "--json", "--repo", str(tmp_path)])
     assert result.exit_code == 1
     assert [entry["invocation_id"] for entry in json.loads(result.stdout)["orphans"]] == [op_id]
+
+
+def test_bad_usage_is_one_line_and_exit_two(committed_repo, tmp_path):
+    for args, fragment in [
+        (["--threshold-hours", "-1"], "Invalid value for '--threshold-hours'"),
+        (["--repo", str(tmp_path / "missing")], f"--repo {tmp_path / 'missing'}: no such directory"),
+    ]:
+        result = subprocess.run(["kitty-ops", "doctor", "ops", *args], cwd=committed_repo, capture_output=True, text=True)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        [line] = result.stderr.splitlines()
+        assert line.startswith("kitty-ops: error: ") and fragment in line
