@@ -209,3 +209,12 @@ def test_bad_usage_is_one_line_and_exit_two(committed_repo, tmp_path):
         assert result.stdout == ""
         [line] = result.stderr.splitlines()
         assert line.startswith("kitty-ops: error: ") and fragment in line
+
+
+def test_close_stale_returns_one_result_per_stale_orphan(committed_repo):
+    stale = open_op(committed_repo, hours_ago=30)
+    open_op(committed_repo, hours_ago=1)
+    [result] = close_stale(committed_repo, threshold_hours=24)
+    assert (result["invocation_id"], result["result"], result["stale_because"]) == (stale, "closed", "open 30.0h")
+    assert result["commit"] == git(committed_repo, "rev-parse", "HEAD") and result["detail"] is None
+    assert close_stale(committed_repo, threshold_hours=24) == []
