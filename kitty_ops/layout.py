@@ -35,6 +35,11 @@ def record_path(repo_root: Path | str, op_id: str) -> Path:
     return Path(repo_root) / record_relpath(op_id)
 
 
+def op_id_from_path(path: str) -> str | None:
+    """The Op id a `/`-separated path's file name stands for, or None."""
+    return op_id_from_name(path.rsplit("/", 1)[-1])
+
+
 def op_id_from_name(name: str) -> str | None:
     """The Op id a file name stands for, or None when it is not an Op record."""
     if name.endswith(RECORD_SUFFIX):

@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from kitty_ops import git
-from kitty_ops.layout import EVENTS_DIR, op_id_from_name
+from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.scan import parse_timestamp, read_scan
 
 SUBJECT = re.compile(r"^op\((?P<profile>[^)]*)\): (?P<action>.*) \[(?P<id8>[0-9A-Z]{8})\]$")
@@ -47,7 +47,7 @@ def _entry(root: Path, chunk: str) -> dict | None:
     if match is None:
         return None  # mentions op( in its body only
     op_id = next(
-        (op_id for op_id in map(op_id_from_name, (line.rsplit("/", 1)[-1] for line in files.split()))
+        (op_id for op_id in map(op_id_from_path, files.split())
          if op_id and op_id.startswith(match["id8"])),
         None,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from kitty_ops import git
-from kitty_ops.layout import EVENTS_DIR, LIFECYCLE_LOG_RELATIVE_PATH, LOCAL_PATHS, op_id_from_name
+from kitty_ops.layout import EVENTS_DIR, LIFECYCLE_LOG_RELATIVE_PATH, LOCAL_PATHS, op_id_from_path
 from kitty_ops.scan import scan_record
 
 APPEND_ONLY_LOGS = (LIFECYCLE_LOG_RELATIVE_PATH,)
@@ -22,7 +22,7 @@ APPEND_ONLY_LOGS = (LIFECYCLE_LOG_RELATIVE_PATH,)
 def record_problems(path: str, content: bytes, head_content: bytes | None) -> list[str]:
     """The problems of one file; empty when it is valid."""
     problems = []
-    op_id = op_id_from_name(path.rsplit("/", 1)[-1])
+    op_id = op_id_from_path(path)
     if op_id is not None:
         problems += scan_record(content, op_id).problems
     if head_content is not None and not content.startswith(head_content):
@@ -32,7 +32,7 @@ def record_problems(path: str, content: bytes, head_content: bytes | None) -> li
 
 def is_checked(path: str) -> bool:
     """Op records and the append-only logs; the local index and error log are not checked."""
-    return op_id_from_name(path.rsplit("/", 1)[-1]) is not None or path in APPEND_ONLY_LOGS
+    return op_id_from_path(path) is not None or path in APPEND_ONLY_LOGS
 
 
 def local_file_problem(path: str, where: str) -> str:

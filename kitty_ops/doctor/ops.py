@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kitty_ops import git
 from kitty_ops.index import iter_record_ids, record_ids
-from kitty_ops.layout import EVENTS_DIR, op_id_from_name
+from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.scan import RecordScan, age_hours, read_scan
 
 DEFAULT_STALE_HOURS = 24.0
@@ -59,7 +59,7 @@ def _changed_record_ids(root: Path) -> set[str]:
     ).stdout
     ids = set()
     for entry in raw.decode(errors="surrogateescape").split("\0"):
-        op_id = op_id_from_name(entry[3:].rsplit("/", 1)[-1]) if len(entry) > 3 else None
+        op_id = op_id_from_path(entry[3:]) if len(entry) > 3 else None
         if op_id and entry[:2] != " D" and entry[:2] != "D ":
             ids.add(op_id)
     return ids

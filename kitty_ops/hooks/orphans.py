@@ -14,7 +14,7 @@ import sys
 from datetime import datetime, timezone
 
 from kitty_ops import git
-from kitty_ops.layout import EVENTS_DIR, op_id_from_name
+from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.scan import RecordScan, age_hours, read_scan, scan_record
 
 TYPE_CHECKING = False
@@ -39,11 +39,11 @@ def finish_queries(queries: tuple[git.Running, git.Running]) -> tuple[list[str],
 
 
 def _records(paths: list[str]) -> list[str]:
-    return [path for path in paths if op_id_from_name(path.rsplit("/", 1)[-1])]
+    return [path for path in paths if op_id_from_path(path)]
 
 
 def _op_id(path: str) -> str:
-    return path.rsplit("/", 1)[-1][: -len(".jsonl")]
+    return op_id_from_path(path) or path
 
 
 def describe(path: str, scan: RecordScan, now: datetime) -> str:
