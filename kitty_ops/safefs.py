@@ -12,6 +12,7 @@ Standard library only: the pre-commit hooks import it.
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
@@ -56,7 +57,7 @@ def open_events_dir(repo_root: str | os.PathLike[str]) -> int:
     try:
         return os.open(path, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
     except OSError as exc:
-        if exc.errno in (getattr(os, "ELOOP", -1), getattr(os, "ENOTDIR", -1)) or os.path.islink(path):
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR) or os.path.islink(path):
             reason = unsafe_reason(path) or "not a directory"
             raise UnsafePath(f"{EVENTS_DIR}/ is {reason}; kitty-ops does not work through it") from None
         raise
@@ -84,9 +85,9 @@ def _open_checked(path: str, flags: int, mode: int, shown: str, dir_fd: int | No
     try:
         fd = os.open(path, flags, mode, dir_fd=dir_fd)
     except OSError as exc:
-        if exc.errno == getattr(os, "ELOOP", -1):
+        if exc.errno == errno.ELOOP:
             raise UnsafePath(f"{shown} is a symbolic link; kitty-ops does not read or write through links") from None
-        if exc.errno == getattr(os, "ENXIO", -1):  # a FIFO with no writer, opened for writing
+        if exc.errno == errno.ENXIO:  # a FIFO with no writer, opened for writing
             raise UnsafePath(f"{shown} is a FIFO; kitty-ops opens regular files only") from None
         raise
     file_mode = os.fstat(fd).st_mode
