@@ -31,8 +31,16 @@ SIGN_CONFIG = "commit.gpgSign"
 T = TypeVar("T")
 
 
-def commit_message(profile_id: str, action: str, op_id: str) -> str:
+OP_ID_TRAILER = "Op-Id"
+
+
+def commit_subject(profile_id: str, action: str, op_id: str) -> str:
     return f"op({profile_id}): {action} [{op_id[:8]}]"
+
+
+def commit_message(profile_id: str, action: str, op_id: str) -> str:
+    """The subject, a blank line, and the `Op-Id: <ULID>` trailer."""
+    return f"{commit_subject(profile_id, action, op_id)}\n\n{OP_ID_TRAILER}: {op_id}\n"
 
 
 def commit_op(repo_root: Path | str, op_id: str, *, sign: bool | None = None) -> str | None:
@@ -112,7 +120,7 @@ def _commit_once(repo: git.Repo, record: str, message: str, sign: bool) -> str |
     tree = _tree_with(repo, parent, info)
     commit = _commit_tree(repo, tree, parent, message, sign)
     git.run(
-        ["update-ref", "-m", f"commit: {message}", "HEAD", commit, parent or ""], repo.root
+        ["update-ref", "-m", f"commit: {message.splitlines()[0]}", "HEAD", commit, parent or ""], repo.root
     )
     return commit
 
