@@ -36,10 +36,10 @@ def test_orphans_are_records_without_completed_and_never_the_other_files(committ
 
 
 def test_pending_is_completed_but_not_committed(committed_repo):
-    pending = open_op(committed_repo)
-    complete_invocation(committed_repo, pending, commit=False)
     committed = open_op(committed_repo)
     complete_invocation(committed_repo, committed)
+    pending = open_op(committed_repo)
+    complete_invocation(committed_repo, pending, commit=False)
     open_op(committed_repo)
     assert [entry["invocation_id"] for entry in find_pending(committed_repo)] == [pending]
 
