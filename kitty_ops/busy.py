@@ -161,6 +161,42 @@ def ancestors(pid: int | None = None, depth: int = 32) -> list[int]:
     return chain
 
 
+def process_name(pid: int) -> str | None:
+    """The command name of `pid` (from /proc, else `ps`)."""
+    name = _read(f"{PROC}/{pid}/comm")
+    if name is not None:
+        return name.decode(errors="replace").strip()
+    import subprocess
+
+    try:
+        out = subprocess.run(["ps", "-o", "comm=", "-p", str(pid)], capture_output=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return os.path.basename(out.decode(errors="replace").strip()) or None
+
+
+def git_ancestors(depth: int = 5) -> list[int]:
+    """The git processes among the nearest `depth` ancestors of this process."""
+    return [pid for pid in ancestors(depth=depth) if process_name(pid) == "git"]
+
+
+def git_dir_from_hook_env() -> str | None:
+    """The git directory of the git command whose hook this is (its GIT_INDEX_FILE)."""
+    index_file = os.environ.get("GIT_INDEX_FILE")
+    return os.path.dirname(os.path.abspath(index_file)) if index_file else None
+
+
+def mark_from_hook() -> None:
+    """In a pre-commit-stage hook: where there is no process table to ask, mark
+    the git command this hook runs under, so Op commits wait for it."""
+    if has_procfs():
+        return  # the process table says it exactly, from the command's start
+    git_dir = git_dir_from_hook_env()
+    if git_dir:
+        for pid in git_ancestors():
+            mark(git_dir, pid)
+
+
 def is_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

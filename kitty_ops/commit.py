@@ -94,7 +94,11 @@ def commit_op(
 
 
 def commit_ops(
-    repo_root: Path | str, op_ids: Sequence[str] = (), *, pending: bool = False
+    repo_root: Path | str,
+    op_ids: Sequence[str] = (),
+    *,
+    pending: bool = False,
+    busy_wait: float = BUSY_WAIT_SECONDS,
 ) -> dict[str, str | None | KittyOpsError]:
     """Commit the named Ops and, with `pending`, every completed record not yet
     committed: `{op id: commit id, None when HEAD has it already, or the error
@@ -106,7 +110,7 @@ def commit_ops(
         paths += [path for path in pending_paths(repo) if path not in paths and not _is_open(repo, path)]
     if not paths:
         return {}
-    results = commit_paths(repo, paths)
+    results = commit_paths(repo, paths, busy_wait=busy_wait)
     return {op_id_from_path(path) or path: results[path] for path in paths}
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 
-from kitty_ops import git
+from kitty_ops import busy, git
 from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.scan import RecordScan, age_hours, read_scan, scan_record
 
@@ -142,6 +142,7 @@ def _parse_with_argparse(argv: Sequence[str]) -> tuple[float, bool]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     max_age, strict = parse_args(sys.argv[1:] if argv is None else argv)
+    busy.mark_from_hook()
     try:
         blocking, warnings = find_orphan_problems(max_age, strict)
     except (OSError, git.GitError) as exc:
