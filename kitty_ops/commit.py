@@ -44,6 +44,7 @@ COMMIT_LOCK_NAME = "kitty-ops-commit.lock"
 COMMIT_LOCK_SECONDS = 30.0
 INDEX_LOCK_SECONDS = 1.0  # how long to wait for another git command's index.lock
 BUSY_WAIT_SECONDS = 1.0  # how long to wait for a person's git command before staying pending
+LAND_ATTEMPTS = 5  # HEAD moved between preparing the commits and landing them: prepare again
 SIGN_CONFIG = "commit.gpgSign"
 OP_ID_TRAILER = "Op-Id"
 _ZERO = "0" * 40
@@ -135,13 +136,17 @@ def commit_paths(
     if sign is None:
         sign = wants_signing(git.config_values(repo.root, [SIGN_CONFIG]))
     env = git.repo_env(repo)
+    _wait_until_quiet(repo, busy_wait)  # before queueing for the lock: agents wait side by side
     try:
         with hold_file(repo.common_dir / COMMIT_LOCK_NAME, COMMIT_LOCK_SECONDS):
             gitlock.remove_dead_temporaries(str(repo.git_dir))
             _refuse_unsafe_state(repo)
-            with _index_lock(repo, busy_wait):
-                batch = _OpCommits(repo, env, sign, sorted(paths))
-                return batch.run()
+            for _ in range(LAND_ATTEMPTS):
+                with _OpCommits(repo, env, sign, sorted(paths)) as batch:
+                    batch.prepare()
+                    if batch.tip == batch.head or batch.land():
+                        return batch.results
+            raise CommitSkipped("HEAD kept moving while committing")
     except LockTimeout:
         raise CommitSkipped("another kitty-ops commit is still running") from None
 
@@ -205,35 +210,45 @@ def _refuse_unsafe_state(repo: git.Repo) -> None:
                 )
 
 
-class _index_lock:
-    """Hold `index.lock` with no person's HEAD-moving git command running; wait
-    a bounded time for both, then CommitSkipped."""
+def _busy_reason(repo: git.Repo) -> str | None:
+    running = busy.busy_pids(str(repo.root), str(repo.git_dir))
+    if not running:
+        return None
+    what = next(iter(running.values()))
+    return f"{what} is running in this work tree; the post-commit hook or the next Op commit commits it"
 
-    def __init__(self, repo: git.Repo, busy_wait: float) -> None:
+
+def _wait_until_quiet(repo: git.Repo, busy_wait: float) -> None:
+    """Wait up to `busy_wait` seconds for the person's HEAD-moving git commands
+    to end; CommitSkipped (and word left for the post-commit hook) if they do not."""
+    deadline = time.monotonic() + busy_wait
+    while (reason := _busy_reason(repo)) is not None:
+        if time.monotonic() >= deadline:
+            busy.note_waiting(str(repo.git_dir))
+            raise CommitSkipped(reason)
+        time.sleep(0.02)
+
+
+class _index_lock:
+    """Hold `index.lock`, checked under it that no person's HEAD-moving git
+    command runs in this work tree (one that starts later meets the lock)."""
+
+    def __init__(self, repo: git.Repo) -> None:
         self.repo = repo
-        self.busy_wait = busy_wait
         self.lock: gitlock.IndexLock | None = None
 
     def __enter__(self) -> gitlock.IndexLock:
-        git_dir, root = str(self.repo.git_dir), str(self.repo.root)
-        deadline = time.monotonic() + self.busy_wait
-        while True:
-            try:
-                lock = gitlock.acquire(git_dir, INDEX_LOCK_SECONDS)
-            except gitlock.LockHeld as exc:
-                raise CommitSkipped(str(exc)) from None
-            running = busy.busy_pids(root, git_dir)
-            if not running:
-                self.lock = lock
-                return lock
+        try:
+            lock = gitlock.acquire(str(self.repo.git_dir), INDEX_LOCK_SECONDS)
+        except gitlock.LockHeld as exc:
+            raise CommitSkipped(str(exc)) from None
+        reason = _busy_reason(self.repo)
+        if reason is not None:
             lock.release()
-            if time.monotonic() >= deadline:
-                busy.note_waiting(git_dir)
-                what = next(iter(running.values()))
-                raise CommitSkipped(
-                    f"{what} is running in this work tree; the post-commit hook or the next Op commit commits it"
-                )
-            time.sleep(0.02)
+            busy.note_waiting(str(self.repo.git_dir))
+            raise CommitSkipped(reason)
+        self.lock = lock
+        return lock
 
     def __exit__(self, *exc_info: object) -> None:
         if self.lock is not None:
@@ -241,52 +256,61 @@ class _index_lock:
 
 
 class _OpCommits:
-    """A chain of Op commits on HEAD, made under the locks, landed at once."""
+    """A chain of Op commits on HEAD: prepared without git's index lock (trees,
+    commits, and the real index's next version in a copy), then landed under it.
+
+    Holding index.lock is what a person's git command meets at its start, so
+    it is held only to check that HEAD and the index are still what the
+    commits were made from, and to move both.
+    """
 
     def __init__(self, repo: git.Repo, env: dict[str, str], sign: bool, paths: list[str]) -> None:
         self.repo = repo
         self.env = env
         self.sign = sign
         self.paths = paths
+        self.git_dir = str(repo.git_dir)
+        self.index_path = os.path.join(self.git_dir, "index")
         self.results: dict[str, str | None | KittyOpsError] = {}
         self.index_entries: dict[str, str] = {}  # path -> blob, for the real index
         self.lifecycle_lines = b""
+        self.tree_index = gitlock.temporary_index_path(self.git_dir)
+        self.new_index = gitlock.temporary_index_path(self.git_dir)
+        self.head: str | None = None
+        self.tip: str | None = None
+        self.last_subject = ""
 
-    def run(self) -> dict[str, str | None | KittyOpsError]:
+    def __enter__(self) -> _OpCommits:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _remove(self.tree_index)
+        _remove(self.new_index)
+
+    def prepare(self) -> None:
         shared = [LIFECYCLE_LOG_RELATIVE_PATH, GITATTRIBUTES_PATH]
         for path in shared:
             reason = safefs.unsafe_reason(self.repo.root / path)
             if reason:
                 problem = KittyOpsError(f"{path} is {reason}; kitty-ops commits nothing next to it")
-                return {record: problem for record in self.paths}
-        specs = ["HEAD", *(f"HEAD:{path}" for path in [*shared, *self.paths]), f":{LIFECYCLE_LOG_RELATIVE_PATH}"]
-        found = git.read_objects(self.repo.root, specs, env=self.env)
-        self.head = found["HEAD"][0] if found["HEAD"] else None
+                self.results = {record: problem for record in self.paths}
+                return
+        self.head = _head_commit(self.repo)
         self.tip = self.head
-        self.in_head = {path: found[f"HEAD:{path}"] for path in [*shared, *self.paths]}
+        specs = [f"{self.head}:{path}" for path in [*shared, *self.paths]] if self.head else []
+        found = git.read_objects(self.repo.root, specs, env=self.env) if specs else {}
+        self.in_head = {path: found.get(f"{self.head}:{path}") for path in [*shared, *self.paths]}
         self.lifecycle = self.in_head[LIFECYCLE_LOG_RELATIVE_PATH]
-        index_lifecycle = found[f":{LIFECYCLE_LOG_RELATIVE_PATH}"]
-        self.lifecycle_staged_by_user = (index_lifecycle or (None,))[0] != (self.lifecycle or (None,))[0]
-        temporary = gitlock.temporary_index_path(str(self.repo.git_dir))
-        try:
-            self._prepare_tree_index(temporary)
-            for path in self.paths:
-                try:
-                    self.results[path] = self._commit_one(path, temporary)
-                except KittyOpsError as exc:
-                    self.results[path] = exc
-            if self.tip != self.head:
-                self._land()
-        finally:
-            _remove(temporary)
-        return self.results
+        self._git(["read-tree", self.head] if self.head else ["read-tree", "--empty"], index=self.tree_index)
+        for path in self.paths:
+            try:
+                self.results[path] = self._commit_one(path)
+            except KittyOpsError as exc:
+                self.results[path] = exc
+        if self.tip != self.head:
+            self._prepare_index()
 
-    def _prepare_tree_index(self, temporary: str) -> None:
-        env = {**self.env, "GIT_INDEX_FILE": temporary}
-        args = ["read-tree", self.head] if self.head else ["read-tree", "--empty"]
-        self._git(args, env=env)
-
-    def _commit_one(self, path: str, temporary: str) -> str | None:
+    def _commit_one(self, path: str) -> str | None:
         content, started, completed = _read_record(self.repo, path)
         in_head = self.in_head.get(path)
         head_content = in_head[2] if in_head else None
@@ -302,11 +326,11 @@ class _OpCommits:
             attributes = _read_optional(self.repo, GITATTRIBUTES_PATH)
             if attributes is not None:
                 entries[GITATTRIBUTES_PATH] = attributes
-        blobs = {name: self._hash(data) for name, data in entries.items()}
-        env = {**self.env, "GIT_INDEX_FILE": temporary}
-        self._git(["update-index", "--add", "--index-info"], input=git.index_info(blobs), env=env)
-        tree = self._git(["write-tree"], env=env).strip()
-        commit = self._commit_tree(tree, commit_message(started["profile_id"], started["action"], op_id_from_path(path) or ""))
+        blobs = {name: self._git(["hash-object", "-w", "--stdin"], input=data).strip() for name, data in entries.items()}
+        self._git(["update-index", "--add", "--index-info"], input=git.index_info(blobs), index=self.tree_index)
+        tree = self._git(["write-tree"], index=self.tree_index).strip()
+        op_id = op_id_from_path(path) or ""
+        commit = self._commit_tree(tree, commit_message(started["profile_id"], started["action"], op_id))
         self.tip = commit
         if LIFECYCLE_LOG_RELATIVE_PATH in entries:
             new = entries[LIFECYCLE_LOG_RELATIVE_PATH]
@@ -315,45 +339,85 @@ class _OpCommits:
         self.index_entries.update(blobs)
         return commit
 
-    def _land(self) -> None:
-        """Move HEAD (compare-and-swap), then the real index, then the working log."""
-        index_path = str(self.repo.git_dir / "index")
-        new_index = gitlock.temporary_index_path(str(self.repo.git_dir))
-        try:
-            _copy(index_path, new_index)
-            entries = dict(self.index_entries)
-            if self.lifecycle_staged_by_user:
-                entries.pop(LIFECYCLE_LOG_RELATIVE_PATH, None)  # the person's staged version stays
-            env = {**self.env, "GIT_INDEX_FILE": new_index}
-            self._git(["update-index", "--add", "--index-info"], input=git.index_info(entries), env=env)
-            self._git(["update-ref", "-m", f"commit: {self._last_subject}", "HEAD", self.tip, self.head or _ZERO])
-            os.replace(new_index, index_path)
-        finally:
-            _remove(new_index)
-        if self.lifecycle_lines:
-            _append_working_log(self.repo, self.lifecycle_lines, self.lifecycle[2] if self.lifecycle else b"")
+    def _prepare_index(self) -> None:
+        """The real index with the Op's entries, in a copy; remembers which index it copied."""
+        self.index_copied = _copy(self.index_path, self.new_index)
+        entries = dict(self.index_entries)
+        if LIFECYCLE_LOG_RELATIVE_PATH in entries and self._lifecycle_staged_by_user():
+            del entries[LIFECYCLE_LOG_RELATIVE_PATH]  # the person's staged version stays
+        self._git(["update-index", "--add", "--index-info"], input=git.index_info(entries), index=self.new_index)
+
+    def _lifecycle_staged_by_user(self) -> bool:
+        staged = git.read_objects(self.repo.root, [f":{LIFECYCLE_LOG_RELATIVE_PATH}"],
+                                  env={**self.env, "GIT_INDEX_FILE": self.new_index})
+        staged_blob = (staged[f":{LIFECYCLE_LOG_RELATIVE_PATH}"] or (None,))[0]
+        head = self.in_head[LIFECYCLE_LOG_RELATIVE_PATH]
+        return staged_blob != (head[0] if head else None)
+
+    def land(self) -> bool:
+        """Under index.lock: move HEAD (compare-and-swap) and the real index, then
+        the working log. False when HEAD moved since `prepare` (prepare again)."""
+        with _index_lock(self.repo):
+            if _head_commit(self.repo) != self.head:
+                return False
+            if _identity(self.index_path) != self.index_copied:
+                self._prepare_index()  # the index changed meanwhile: copy it again (rare)
+            self._git(["update-ref", "-m", f"commit: {self.last_subject}", "HEAD", self.tip or "", self.head or _ZERO])
+            os.replace(self.new_index, self.index_path)
+            if self.lifecycle_lines:
+                _append_working_log(self.repo, self.lifecycle_lines, self.lifecycle[2] if self.lifecycle else b"")
+        return True
 
     def _commit_tree(self, tree: str, message: str) -> str:
         parents = ["-p", self.tip] if self.tip else []
         signing = ["-S"] if self.sign else []
-        self._last_subject = message.splitlines()[0]
+        self.last_subject = message.splitlines()[0]
         try:
-            return git.output(["commit-tree", tree, *parents, *signing, "-m", message], self.repo.root, env=self.env)
+            return git.output(["commit-tree", tree, *parents, *signing, "-m", message], self.repo.root,
+                              env=self.env, replace_env=True)
         except git.GitError as exc:
             if "gpg" in exc.stderr.lower() or "sign" in exc.stderr.lower():
                 first = (exc.stderr.strip().splitlines() or ["no message"])[0]
                 raise CommitSkipped(f"signing the commit failed ({first})") from None
             raise CommitSkipped(str(exc)) from None
 
-    def _hash(self, data: bytes) -> str:
-        return self._git(["hash-object", "-w", "--stdin"], input=data).strip()
-
-    def _git(self, args: list[str], *, input: bytes | None = None, env: dict[str, str] | None = None) -> str:
+    def _git(self, args: list[str], *, input: bytes | None = None, index: str | None = None) -> str:
+        env = {**self.env, "GIT_INDEX_FILE": index} if index else self.env
         try:
-            result = git.run(args, self.repo.root, input=input, env=env or self.env, replace_env=True)
+            result = git.run(args, self.repo.root, input=input, env=env, replace_env=True)
         except git.GitError as exc:
             raise CommitSkipped(_explain(exc)) from None
         return result.stdout.decode(errors="surrogateescape")
+
+
+def _head_commit(repo: git.Repo) -> str | None:
+    """The commit HEAD's branch points at, read from the ref files (no git call);
+    None for an unborn branch."""
+    ref = git.head_branch(repo)
+    if ref is None:
+        raise CommitSkipped("HEAD is detached; check out a branch first")
+    try:
+        with open(repo.common_dir / ref, "rb") as handle:
+            return handle.read().decode().strip() or None
+    except FileNotFoundError:
+        pass
+    try:
+        with open(repo.common_dir / "packed-refs", "rb") as handle:
+            for line in handle:
+                oid, _, name = line.decode(errors="replace").strip().partition(" ")
+                if name == ref:
+                    return oid
+    except FileNotFoundError:
+        pass
+    return None
+
+
+def _identity(path: str) -> tuple[int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _read_optional(repo: git.Repo, path: str) -> bytes | None:
@@ -385,14 +449,22 @@ def _append_working_log(repo: git.Repo, lines: bytes, committed: bytes) -> None:
         os.close(fd)
 
 
-def _copy(source: str, target: str) -> None:
+def _copy(source: str, target: str) -> tuple[int, int, int] | None:
+    """Copy the index at `source`; the identity of what was copied (None: no index yet)."""
     try:
         with open(source, "rb") as handle:
+            identity = _identity_of(handle.fileno())
             data = handle.read()
     except FileNotFoundError:
-        return  # no index yet: git starts from an empty one
+        return None  # no index yet: git starts from an empty one
     with open(target, "wb") as handle:
         handle.write(data)
+    return identity
+
+
+def _identity_of(fd: int) -> tuple[int, int, int]:
+    stat = os.fstat(fd)
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _remove(path: str) -> None:

@@ -284,6 +284,15 @@ def operation_in_progress(repo: Repo) -> str | None:
 
 def head_branch(repo: Repo) -> str | None:
     """The full ref HEAD points at (`refs/heads/main`), None when detached."""
+    try:
+        with open(repo.git_dir / "HEAD", "rb") as handle:
+            head = handle.read(4096).decode(errors="surrogateescape").strip()
+        if head.startswith("ref: refs/"):
+            return head[len("ref: "):]
+        if len(head) in (40, 64) and all(char in "0123456789abcdef" for char in head):
+            return None
+    except OSError:
+        pass
     result = run(["symbolic-ref", "-q", "HEAD"], repo.root, check=False)
     return result.stdout.decode().strip() or None if result.returncode == 0 else None
 
