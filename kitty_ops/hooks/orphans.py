@@ -73,8 +73,14 @@ def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: d
     blocking, warnings = [], []
     for path in paths:
         scan = read_scan(path, _op_id(path))
-        if scan.started is None or scan.completed is not None:
-            continue  # not an Op yet (doctor lists it as invalid), or completed and pending
+        if scan.started is None:
+            continue  # not an Op yet (doctor lists it as invalid)
+        if scan.completed is not None:
+            warnings.append(
+                f"warning: {describe(path, scan, now)} is completed but not committed:"
+                " kitty-ops commit --pending"
+            )
+            continue
         age = age_hours(scan.started.get("started_at"), now)
         if strict or age is None or age > max_age_hours:
             why = "is an orphan (--strict)" if strict else f"is a stale orphan (open over {max_age_hours:g}h)"
