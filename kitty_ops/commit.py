@@ -136,11 +136,11 @@ def commit_paths(
     if sign is None:
         sign = wants_signing(git.config_values(repo.root, [SIGN_CONFIG]))
     env = git.repo_env(repo)
+    _refuse_unsafe_state(repo)
     _wait_until_quiet(repo, busy_wait)  # before queueing for the lock: agents wait side by side
     try:
         with hold_file(repo.common_dir / COMMIT_LOCK_NAME, COMMIT_LOCK_SECONDS):
             gitlock.remove_dead_temporaries(str(repo.git_dir))
-            _refuse_unsafe_state(repo)
             for _ in range(LAND_ATTEMPTS):
                 with _OpCommits(repo, env, sign, sorted(paths)) as batch:
                     batch.prepare()
@@ -201,32 +201,34 @@ def _refuse_unsafe_state(repo: git.Repo) -> None:
         raise CommitSkipped(f"{operation} is in progress; finish it first")
     if git.head_branch(repo) is None:
         raise CommitSkipped("HEAD is detached; check out a branch first")
-    if busy.has_procfs():
-        ancestors = set(busy.ancestors())
-        for process in busy.running_in(str(repo.root), str(repo.git_dir)):
-            if process.pid in ancestors:
-                raise CommitSkipped(
-                    f"called from inside {process!r}; the post-commit hook or the next Op commit commits it"
-                )
 
 
-def _busy_reason(repo: git.Repo) -> str | None:
-    running = busy.busy_pids(str(repo.root), str(repo.git_dir))
+_LATER = "the post-commit hook or the next Op commit commits it"
+
+
+def _busy_reason(repo: git.Repo, running: dict[int, str] | None = None) -> str | None:
+    running = busy.busy_pids(str(repo.root), str(repo.git_dir)) if running is None else running
     if not running:
         return None
-    what = next(iter(running.values()))
-    return f"{what} is running in this work tree; the post-commit hook or the next Op commit commits it"
+    return f"{next(iter(running.values()))} is running in this work tree; {_LATER}"
 
 
 def _wait_until_quiet(repo: git.Repo, busy_wait: float) -> None:
     """Wait up to `busy_wait` seconds for the person's HEAD-moving git commands
-    to end; CommitSkipped (and word left for the post-commit hook) if they do not."""
+    to end; CommitSkipped (and word left for the post-commit hook) if they do
+    not, and at once when this process runs inside one of them (its hook)."""
+    running = busy.busy_pids(str(repo.root), str(repo.git_dir))
+    if running:
+        inside = set(running) & set(busy.ancestors())
+        if inside:
+            raise CommitSkipped(f"called from inside {running[inside.pop()]}; {_LATER}")
     deadline = time.monotonic() + busy_wait
-    while (reason := _busy_reason(repo)) is not None:
+    while (reason := _busy_reason(repo, running)) is not None:
         if time.monotonic() >= deadline:
             busy.note_waiting(str(repo.git_dir))
             raise CommitSkipped(reason)
         time.sleep(0.02)
+        running = None
 
 
 class _index_lock:
