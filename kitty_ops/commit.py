@@ -35,7 +35,15 @@ from pathlib import Path
 
 from kitty_ops import busy, git, gitlock, lifecycle, safefs
 from kitty_ops.errors import CommitSkipped, KittyOpsError
-from kitty_ops.layout import EVENTS_DIR, GITATTRIBUTES_PATH, LIFECYCLE_LOG_RELATIVE_PATH, op_id_from_path, record_relpath
+from kitty_ops.layout import (
+    EVENTS_DIR,
+    GITATTRIBUTES_PATH,
+    LIFECYCLE_LOG_RELATIVE_PATH,
+    RECORDS_REF,
+    TARGET_CONFIG,
+    op_id_from_path,
+    record_relpath,
+)
 from kitty_ops.lock import LockTimeout, hold_file
 from kitty_ops.scan import scan_record
 from kitty_ops.warn import warn
@@ -48,6 +56,10 @@ LAND_ATTEMPTS = 5  # HEAD moved between preparing the commits and landing them: 
 SIGN_CONFIG = "commit.gpgSign"
 OP_ID_TRAILER = "Op-Id"
 _ZERO = "0" * 40
+
+
+class NotCompleted(KittyOpsError):
+    """The Op is still open: its record is never committed."""
 
 
 def commit_subject(profile_id: str, action: str, op_id: str) -> str:
@@ -63,11 +75,26 @@ def wants_signing(config: dict[str, str | None]) -> bool:
     return SIGN_CONFIG.lower() in config and git.is_true(config[SIGN_CONFIG.lower()])
 
 
+def target_ref(config: dict[str, str | None]) -> str | None:
+    """RECORDS_REF in ref mode (`kitty-ops.target = ref`), None for the branch (HEAD)."""
+    return RECORDS_REF if (config.get(TARGET_CONFIG.lower()) or "").strip().lower() == "ref" else None
+
+
+def _settings(repo: git.Repo, sign: bool | None, ref: str | None | bool) -> tuple[bool, str | None]:
+    """(sign, target ref) with what the caller left open (`sign` None, `ref` True) read from git config."""
+    if sign is None or ref is True:
+        config = git.config_values(repo.root, [SIGN_CONFIG, TARGET_CONFIG])
+        sign = wants_signing(config) if sign is None else sign
+        ref = target_ref(config) if ref is True else ref
+    return sign, ref if isinstance(ref, str) else None
+
+
 def commit_op(
     repo_root: Path | str,
     op_id: str,
     *,
     sign: bool | None = None,
+    ref: str | None | bool = True,
     heal: bool = True,
     busy_wait: float = BUSY_WAIT_SECONDS,
 ) -> str | None:
@@ -78,16 +105,19 @@ def commit_op(
     with one of them only warns). Raises CommitSkipped when the commit cannot
     be made now, KittyOpsError for an Op that is not completed or is invalid
     (such records are never committed). `sign` defaults to the user's
-    `commit.gpgSign` (which `git commit-tree` would ignore).
+    `commit.gpgSign` (which `git commit-tree` would ignore); `ref` (True: from
+    `kitty-ops.target`) names the ref that gets the commit instead of HEAD.
     """
     repo = _repo(repo_root)
     path = record_relpath(op_id)
     _committable(repo, path)  # refuse an open or invalid Op before taking any lock
-    others = [other for other in pending_paths(repo) if other < path] if heal else []
-    results = commit_paths(repo, [*others, path], sign=sign, busy_wait=busy_wait)
+    sign, ref = _settings(repo, sign, ref)
+    others = [other for other in pending_paths(repo, ref) if other < path] if heal else []
+    results = commit_paths(repo, [*others, path], sign=sign, ref=ref, busy_wait=busy_wait)
     for other in others:
-        if isinstance(results.get(other), KittyOpsError):
-            warn("Op %s is still pending: %s", op_id_from_path(other), results[other])
+        problem = results.get(other)
+        if isinstance(problem, KittyOpsError) and not isinstance(problem, NotCompleted):
+            warn("a pending record is still not committed: %s", problem)
     outcome = results[path]
     if isinstance(outcome, KittyOpsError):
         raise outcome
@@ -107,19 +137,22 @@ def commit_ops(
     left alone; invalid ones are reported."""
     repo = _repo(repo_root)
     paths = [record_relpath(op_id) for op_id in op_ids]
+    sign, ref = _settings(repo, None, True)
     if pending:
-        paths += [path for path in pending_paths(repo) if path not in paths and not _is_open(repo, path)]
+        paths += [path for path in pending_paths(repo, ref) if path not in paths and not _is_open(repo, path)]
     if not paths:
         return {}
-    results = commit_paths(repo, paths, busy_wait=busy_wait)
+    results = commit_paths(repo, paths, sign=sign, ref=ref, busy_wait=busy_wait)
     return {op_id_from_path(path) or path: results[path] for path in paths}
 
 
 def _is_open(repo: git.Repo, path: str) -> bool:
     try:
         _read_record(repo, path)
-    except KittyOpsError as exc:
-        return "not completed" in str(exc)
+    except NotCompleted:
+        return True
+    except KittyOpsError:
+        return False
     return False
 
 
@@ -128,38 +161,61 @@ def commit_paths(
     paths: Sequence[str],
     *,
     sign: bool | None = None,
+    ref: str | None | bool = True,
     busy_wait: float = BUSY_WAIT_SECONDS,
 ) -> dict[str, str | None | KittyOpsError]:
     """Commit each record in `paths` (oldest first), one Op commit each, in one
-    hold of the locks. `{path: commit id, None when HEAD has it already, or the
-    KittyOpsError that kept it out}`. CommitSkipped when nothing can be committed now."""
-    if sign is None:
-        sign = wants_signing(git.config_values(repo.root, [SIGN_CONFIG]))
+    hold of the locks, onto HEAD or (ref mode) onto `ref`. `{path: commit id,
+    None when the target has it already, or the KittyOpsError that kept it
+    out}`. CommitSkipped when nothing can be committed now."""
+    sign, ref = _settings(repo, sign, ref)
     env = git.repo_env(repo)
-    _refuse_unsafe_state(repo)
-    _wait_until_quiet(repo, busy_wait)  # before queueing for the lock: agents wait side by side
+    if ref is None:  # a ref of kitty-ops' own never meets the person's commands
+        _refuse_unsafe_state(repo)
+        _wait_until_quiet(repo, busy_wait)  # before queueing for the lock: agents wait side by side
     try:
         with hold_file(repo.common_dir / COMMIT_LOCK_NAME, COMMIT_LOCK_SECONDS):
             gitlock.remove_dead_temporaries(str(repo.git_dir))
             for _ in range(LAND_ATTEMPTS):
-                with _OpCommits(repo, env, sign, sorted(paths)) as batch:
+                with _OpCommits(repo, env, sign, sorted(paths), ref) as batch:
                     batch.prepare()
                     if batch.tip == batch.head or batch.land():
                         return batch.results
-            raise CommitSkipped("HEAD kept moving while committing")
+            raise CommitSkipped(f"{ref or 'HEAD'} kept moving while committing")
     except LockTimeout:
         raise CommitSkipped("another kitty-ops commit is still running") from None
 
 
-def pending_paths(repo: git.Repo) -> list[str]:
-    """Records that git sees as untracked or changed under kitty-ops/ (candidates:
-    each is checked to be completed and valid before it is committed)."""
+def pending_paths(repo: git.Repo, ref: str | None = None) -> list[str]:
+    """Records that git sees as untracked or changed under kitty-ops/ or, in ref
+    mode, that `ref` lacks or holds at another size (candidates: each is checked
+    to be completed and valid before it is committed)."""
     env = git.repo_env(repo)
+    if ref is not None:
+        return _pending_against_ref(repo, ref, env)
     pathspec = f":(top){EVENTS_DIR}/"
     untracked = git.start(["ls-files", "--others", "-z", "--", pathspec], repo.root, env=env)
     modified = git.start(["diff-files", "--name-only", "-z", "--", pathspec], repo.root, env=env)
     found = git.split_z(git.finish(untracked)) + git.split_z(git.finish(modified))
     return sorted({path for path in found if op_id_from_path(path)})
+
+
+def _pending_against_ref(repo: git.Repo, ref: str, env: dict[str, str]) -> list[str]:
+    committed: dict[str, int] = {}
+    if _ref_commit(repo, ref):
+        raw = git.run(["ls-tree", "-r", "-l", "-z", ref, "--", f"{EVENTS_DIR}/"], repo.root, env=env,
+                      replace_env=True).stdout
+        for entry in git.split_z(raw):
+            meta, _, path = entry.partition("\t")
+            size = meta.split()[-1]
+            committed[path] = int(size) if size.isdigit() else -1
+    found = []
+    for entry in os.scandir(repo.root / EVENTS_DIR) if (repo.root / EVENTS_DIR).is_dir() else ():
+        path = f"{EVENTS_DIR}/{entry.name}"
+        if op_id_from_path(path) and entry.is_file(follow_symlinks=False):
+            if committed.get(path) != entry.stat(follow_symlinks=False).st_size:
+                found.append(path)
+    return sorted(found)
 
 
 def _repo(repo_root: Path | str) -> git.Repo:
@@ -182,7 +238,7 @@ def _read_record(repo: git.Repo, path: str) -> tuple[bytes, dict, dict]:
     if scan.problems:
         raise KittyOpsError(f"{op_id}: {path} is invalid and is never committed ({scan.problems[0]})")
     if scan.completed is None:
-        raise KittyOpsError(f"{op_id}: not completed; open Ops are never committed")
+        raise NotCompleted(f"{op_id}: not completed; open Ops are never committed")
     return content, scan.started or {}, scan.completed
 
 
@@ -266,8 +322,9 @@ class _OpCommits:
     commits were made from, and to move both.
     """
 
-    def __init__(self, repo: git.Repo, env: dict[str, str], sign: bool, paths: list[str]) -> None:
+    def __init__(self, repo: git.Repo, env: dict[str, str], sign: bool, paths: list[str], ref: str | None) -> None:
         self.repo = repo
+        self.ref = ref  # None: HEAD, its index and work tree; else a ref of kitty-ops' own
         self.env = env
         self.sign = sign
         self.paths = paths
@@ -297,7 +354,7 @@ class _OpCommits:
                 problem = KittyOpsError(f"{path} is {reason}; kitty-ops commits nothing next to it")
                 self.results = {record: problem for record in self.paths}
                 return
-        self.head = _head_commit(self.repo)
+        self.head = _ref_commit(self.repo, self.ref) if self.ref else _head_commit(self.repo)
         self.tip = self.head
         specs = [f"{self.head}:{path}" for path in [*shared, *self.paths]] if self.head else []
         found = git.read_objects(self.repo.root, specs, env=self.env) if specs else {}
@@ -309,7 +366,7 @@ class _OpCommits:
                 self.results[path] = self._commit_one(path)
             except KittyOpsError as exc:
                 self.results[path] = exc
-        if self.tip != self.head:
+        if self.tip != self.head and self.ref is None:
             self._prepare_index()
 
     def _commit_one(self, path: str) -> str | None:
@@ -358,7 +415,12 @@ class _OpCommits:
 
     def land(self) -> bool:
         """Under index.lock: move HEAD (compare-and-swap) and the real index, then
-        the working log. False when HEAD moved since `prepare` (prepare again)."""
+        the working log. False when HEAD moved since `prepare` (prepare again).
+        In ref mode only the ref moves (compare-and-swap, with a reflog)."""
+        if self.ref is not None:
+            message = f"commit: {self.last_subject}"
+            self._git(["update-ref", "--create-reflog", "-m", message, self.ref, self.tip or "", self.head or _ZERO])
+            return True
         with _index_lock(self.repo):
             if _head_commit(self.repo) != self.head:
                 return False
@@ -398,6 +460,11 @@ def _head_commit(repo: git.Repo) -> str | None:
     ref = git.head_branch(repo)
     if ref is None:
         raise CommitSkipped("HEAD is detached; check out a branch first")
+    return _ref_commit(repo, ref)
+
+
+def _ref_commit(repo: git.Repo, ref: str) -> str | None:
+    """The commit `ref` (a full ref name) points at, from the ref files; None when absent."""
     try:
         with open(repo.common_dir / ref, "rb") as handle:
             return handle.read().decode().strip() or None
