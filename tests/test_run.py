@@ -193,3 +193,52 @@ def test_run_op_is_the_library_function_behind_it(committed_repo):
     assert (result.exit_code, result.outcome, result.evidence) == (5, "failed", "exit 5")
     assert result.completion.pending_reason == "--no-commit"
     assert not owners.OwnerStates(committed_repo).owner(result.op_id)  # forgotten at completion
+
+
+COUNT_INTERRUPTS = """
+import signal, sys, time
+count = 0
+def interrupted(number, frame):
+    global count
+    count += 1
+signal.signal(signal.SIGINT, interrupted)
+open(sys.argv[1] + ".tmp", "w").write("ready")
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while not count:
+    time.sleep(0.01)
+time.sleep(0.5)  # time for a second, forwarded, SIGINT to arrive
+sys.exit(count)
+"""
+
+
+def test_ctrl_c_at_a_terminal_reaches_the_command_once(committed_repo, tmp_path):
+    """The terminal signals the whole foreground process group, the command
+    included: `run` must not forward that SIGINT a second time."""
+    import pty
+
+    ready = tmp_path / "ready"
+    command = [sys.executable, "-m", "kitty_ops", *START, "--", sys.executable, "-c", COUNT_INTERRUPTS, str(ready)]
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: a new session, the pty its controlling terminal
+        try:
+            os.execv(sys.executable, command)
+        finally:
+            os._exit(127)
+    try:
+        wait_for(ready.exists)
+        os.write(terminal, b"\x03")  # Ctrl-C
+        output = b""
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # EIO: the terminal's last user is gone
+                break
+            if not chunk:
+                break
+            output += chunk
+        status = os.waitpid(pid, 0)[1]
+    finally:
+        os.close(terminal)
+    assert os.waitstatus_to_exitcode(status) == 1, output  # the command saw one SIGINT, and exits 1
+    event = completed(only_op(committed_repo)[1])
+    assert (event["outcome"], event["evidence_ref"]) == ("abandoned", "interrupted by SIGINT; exit 1")
