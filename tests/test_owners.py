@@ -93,7 +93,9 @@ def test_an_owner_killed_with_sigkill_is_dead_at_once_and_the_hook_blocks(commit
     capsys.readouterr()
     assert orphans_hook([]) == 1
     out = capsys.readouterr().out
-    assert f"Op {op_id} (implementer: implement, started 0.0h ago) is a dead orphan (owner pid {process.pid} is gone)." in out
+    assert (
+        f"Op {op_id} (implementer: implement, started 0.0h ago) is a dead orphan (owner pid {process.pid} is gone)."
+    ) in out
     assert f"kitty-ops complete {op_id} --outcome abandoned" in out
 
 

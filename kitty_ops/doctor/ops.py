@@ -123,9 +123,10 @@ def close_stale(
 ) -> list[dict]:
     """Complete every stale orphan (`is_stale`: its owner gone, or of unknown
     owner and older than `threshold_hours`) as abandoned by the doctor sweep,
-    each through the normal completion path (so each gets its Op commit). One entry per stale orphan: its fields plus `result` (`closed`,
-    `already closed` or `error`), `commit` and `detail`. One bad record never
-    stops the sweep."""
+    each through the normal completion path (so each gets its Op commit).
+    One entry per stale orphan: its fields plus `result` (`closed`, `already
+    closed` or `error`), `commit` and `detail`. One bad record never stops
+    the sweep."""
     from kitty_ops.errors import AlreadyCompleted, KittyOpsError
     from kitty_ops.executor import complete_invocation
 
