@@ -242,3 +242,12 @@ def test_ctrl_c_at_a_terminal_reaches_the_command_once(committed_repo, tmp_path)
     assert os.waitstatus_to_exitcode(status) == 1, output  # the command saw one SIGINT, and exits 1
     event = completed(only_op(committed_repo)[1])
     assert (event["outcome"], event["evidence_ref"]) == ("abandoned", "interrupted by SIGINT; exit 1")
+
+
+def test_outside_git_the_op_is_recorded_and_the_exit_code_passed_through(tmp_path):
+    result = run("sh", "-c", "exit 4", repo=tmp_path)
+    assert result.returncode == 4
+    op_id, events = only_op(tmp_path)
+    assert completed(events)["outcome"] == "failed"
+    assert f"kitty-ops: Op {op_id} failed (exit 4), not committed" in result.stderr
+    assert not (tmp_path / "kitty-ops" / ".owners" / f"{op_id}.json").exists()
