@@ -122,10 +122,11 @@ def test_artifacts_changed_needs_git(tmp_path):
     assert not (tmp_path / "kitty-ops").exists()
 
 
-def start_run(repo: Path, tmp_path: Path, command: str) -> tuple[subprocess.Popen, int]:
-    """`kitty-ops run -- sh -c COMMAND` in the background, once COMMAND runs; (run, COMMAND's pid)."""
+def start_run(repo: Path, tmp_path: Path, command: str, setup: str = ":") -> tuple[subprocess.Popen, int]:
+    """`kitty-ops run -- sh -c 'SETUP; COMMAND'` in the background, once SETUP
+    is done; (run, the shell's pid)."""
     ready = tmp_path / "child-pid"
-    script = f"echo $$ > {ready}.tmp && mv {ready}.tmp {ready}; {command}"
+    script = f"{setup}; echo $$ > {ready}.tmp && mv {ready}.tmp {ready}; {command}"
     process = subprocess.Popen([sys.executable, "-m", "kitty_ops", *START, "--", "sh", "-c", script], cwd=repo,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     child = int(wait_for(lambda: ready.exists() and ready.read_text().strip()))
@@ -166,7 +167,7 @@ def test_an_interrupted_run_forwards_the_signal_and_abandons_the_op(committed_re
 
 
 def test_a_command_that_handles_the_signal_keeps_its_exit_code(committed_repo, tmp_path, reap):
-    process, child = start_run(committed_repo, tmp_path, "trap 'exit 0' TERM; while :; do sleep 0.1; done")
+    process, child = start_run(committed_repo, tmp_path, "while :; do sleep 0.1; done", setup="trap 'exit 0' TERM")
     reap[0].append(process)
     reap[1].append(child)
     process.send_signal(signal.SIGTERM)
