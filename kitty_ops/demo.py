@@ -98,16 +98,23 @@ class Demo:
         self.say("   The agent's own edit to app.py is untouched, still for the agent to commit:")
         self.git("status", "--short")
 
-        self.say("3. Another agent starts an Op and crashes: an orphan. Committing it is blocked.")
-        orphan_id = self.kitty_ops("start", "--profile", "reviewer", "--action", "review").strip()
-        self.git("add", "app.py", f"kitty-ops/{orphan_id}.jsonl")
-        self.git("commit", "-m", "greet the world", expect=1)
-        self.git("restore", "--staged", f"kitty-ops/{orphan_id}.jsonl")
-        self.git("commit", "-qm", "greet the world")
+        self.say("3. Another agent starts an Op: an open Op. Committing its record is blocked.")
+        agent = subprocess.Popen(["sleep", "300"], stdin=subprocess.DEVNULL)  # stands in for the agent
+        try:
+            orphan_id = self.kitty_ops("start", "--profile", "reviewer", "--action", "review",
+                                       "--owner-pid", str(agent.pid)).strip()
+            self.git("add", "app.py", f"kitty-ops/{orphan_id}.jsonl")
+            self.git("commit", "-m", "greet the world", expect=1)
+            self.git("restore", "--staged", f"kitty-ops/{orphan_id}.jsonl")
+            self.git("commit", "-qm", "greet the world")
+        finally:
+            self.say(f"   The agent (pid {agent.pid}) crashes: its Op is an orphan, and dead at once.")
+            agent.kill()
+            agent.wait()
 
-        self.say("4. The doctor finds the orphan and sweeps it (--threshold-hours 0: any age is stale).")
+        self.say("4. The doctor finds the dead orphan and sweeps it, whatever its age.")
         self.kitty_ops("doctor", "ops", expect=1)
-        self.kitty_ops("doctor", "ops", "--close-stale", "--threshold-hours", "0")
+        self.kitty_ops("doctor", "ops", "--close-stale")
 
         self.say("5. What the agents did, from git history:")
         self.kitty_ops("log")

@@ -6,15 +6,18 @@ as models.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kitty_ops import events, index
+from kitty_ops import events, index, owners
+from kitty_ops.errors import UnsafePath
 from kitty_ops.exclude import ensure_local_files_excluded
 from kitty_ops.layout import INDEX_PATH, safe_record_path
 from kitty_ops.propagator import propagate
 from kitty_ops.ulid import new_ulid
+from kitty_ops.warn import warn
 from kitty_ops.writer import write_completed, write_started
 
 
@@ -45,8 +48,21 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def start_invocation(repo_root: Path | str, profile_id: str, action: str, **optional: object) -> dict:
-    """Write the `started` line of a new Op and index it; the started event.
+def _record_owner(repo_root: Path | str, op_id: str, pid: int) -> None:
+    """Best effort: without an owner the Op is `unknown`, judged by its age."""
+    try:
+        owners.record_owner(repo_root, op_id, pid)
+    except (OSError, UnsafePath) as exc:
+        warn("Op %s: could not record its owner: %s", op_id, getattr(exc, "strerror", None) or exc)
+
+
+def start_invocation(
+    repo_root: Path | str, profile_id: str, action: str, *, owner_pid: int | None = None, **optional: object
+) -> dict:
+    """Write the `started` line of a new Op, record its owner and index it; the started event.
+
+    `owner_pid` is the process that owns the Op (default: the calling one; 0:
+    none), recorded locally (`kitty_ops.owners`), never in history.
 
     `optional` takes the optional started fields (request_text, actor,
     mode_of_work, mission_id, wp_id, model_id, governance_context_hash,
@@ -54,6 +70,8 @@ def start_invocation(repo_root: Path | str, profile_id: str, action: str, **opti
     """
     started = events.started_event(new_ulid(), profile_id, action, _now(), **optional)
     write_started(repo_root, started)
+    if owner_pid != 0:
+        _record_owner(repo_root, started["invocation_id"], os.getpid() if owner_pid is None else owner_pid)
     if not (Path(repo_root) / INDEX_PATH).exists():
         ensure_local_files_excluded(repo_root)
     index.append_entry(repo_root, started)  # last: the index is fresh after it
@@ -83,6 +101,7 @@ def complete_invocation(
     if commit_sha:
         links.append(events.commit_link(op_id, at, commit_sha))
     started = write_completed(repo_root, completed, links)
+    owners.forget_owner(repo_root, op_id)
     if not commit:
         return Completion(completed, path, None, "--no-commit")
     label = f"Op {op_id} ({started.get('profile_id')}/{started.get('action')})"

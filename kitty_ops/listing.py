@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kitty_ops import index
 from kitty_ops.layout import EVENTS_DIR
+from kitty_ops.owners import OwnerStates
 from kitty_ops.scan import RecordScan, read_scan
 
 INDEXED_FILTERS = ("profile_id", "mission_id", "wp_id")
@@ -63,7 +64,8 @@ def list_ops(
     wp_id: str | None = None,
     status: str | None = None,
 ) -> list[dict]:
-    """Summaries of the Ops that match every filter given, newest first.
+    """Summaries of the Ops that match every filter given, newest first; an
+    open Op's summary has its `owner_state` (`kitty_ops.owners`), others None.
 
     `status` is `open` or an outcome (`done`, `failed`, `abandoned`).
     """
@@ -73,6 +75,7 @@ def list_ops(
     if status is not None:
         wanted["status"] = status
     found = []
+    owners = OwnerStates(root)
     for op_id, entry in _candidates(root):
         if entry is not None and not _matches(entry, wanted, INDEXED_FILTERS):
             continue
@@ -82,6 +85,7 @@ def list_ops(
         summary = summarize(op_id, read_scan(path, op_id))
         if not _matches(summary, wanted, wanted):
             continue
+        summary["owner_state"] = owners.assess(op_id)[0] if summary["status"] == "open" else None
         found.append(summary)
         if limit is not None and len(found) >= limit:
             break

@@ -105,3 +105,35 @@ def open_op(repo: Path, hours_ago: float = 0.0, started_at: str | None = None, *
 
 def record(repo: Path, op_id: str) -> Path:
     return repo / "kitty-ops" / f"{op_id}.jsonl"
+
+
+def kitty_ops_process(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    """Run the kitty-ops command line as its own process (this Python, `-m kitty_ops`)."""
+    import sys
+
+    kwargs.setdefault("capture_output", True)
+    kwargs.setdefault("text", True)
+    kwargs.setdefault("timeout", 120)
+    return subprocess.run([sys.executable, "-m", "kitty_ops", *args], cwd=cwd, **kwargs)
+
+
+def env_with_scripts() -> dict[str, str]:
+    """The environment, with this Python's console scripts (`kitty-ops`) first on PATH."""
+    import os
+    import sys
+
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.02):
+    """Poll `predicate` until it returns something true (returned), or fail after `timeout`."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {getattr(predicate, '__name__', predicate)}")
+        time.sleep(interval)

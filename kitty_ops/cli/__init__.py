@@ -17,6 +17,7 @@ from kitty_ops.warn import print_warnings_to_stderr
 COMMANDS = {
     "start": "kitty_ops.cli.ops:start",
     "complete": "kitty_ops.cli.ops:complete",
+    "run": "kitty_ops.cli.run:run",
     "commit": "kitty_ops.cli.ops:commit",
     "list": "kitty_ops.cli.read:list_command",
     "show": "kitty_ops.cli.read:show",
@@ -83,7 +84,8 @@ def cli() -> None:
     """Durable, auditable records of AI-agent operations (Ops), kept in git.
 
     \b
-    Example:
+    Examples:
+      kitty-ops run --profile implementer --action implement --artifacts changed -- ./agent.sh
       op=$(kitty-ops start --profile implementer --action implement)
       kitty-ops complete "$op" --outcome done
     """

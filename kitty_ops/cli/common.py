@@ -78,3 +78,22 @@ def styled_status(status: str, width: int = 0) -> str:
 def echo(text: str = "", err: bool = False) -> None:
     """click.echo, with colour only on a terminal and never under NO_COLOR."""
     click.echo(text, err=err, color=use_color())
+
+
+START_OPTIONS = (
+    click.option("--profile", "profile_id", required=True, help="Who runs the Op (a one-word profile id)."),
+    click.option("--action", required=True, help="What the Op does (a one-word action, e.g. implement)."),
+    click.option("--request-text", help="The request that started the Op."),
+    click.option("--actor", help="The agent or person acting (e.g. claude)."),
+    click.option("--mode-of-work", help="e.g. task_execution."),
+    click.option("--mission-id", help="The mission this Op belongs to (adds lifecycle lines)."),
+    click.option("--wp-id", help="The work package within the mission."),
+    click.option("--model-id", help="The model that runs the Op."),
+)
+
+
+def start_options(command: Callable) -> Callable:
+    """The options of `start` (and `run`): the started event's fields."""
+    for option in reversed(START_OPTIONS):
+        command = option(command)
+    return command

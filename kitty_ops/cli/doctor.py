@@ -101,17 +101,23 @@ def _print_report(report: dict, threshold_hours: float) -> None:
         click.echo("  fix: repair or remove the file by hand; kitty-ops validate checks it again")
 
 
+def _state(entry: dict) -> str:
+    if entry["stale"]:
+        return "stale"
+    return "running" if entry["owner_state"] == "running" else "running?"
+
+
 def _print_table(kind: str, entries: list[dict]) -> None:
-    """One row per Op: id, age, profile, action, (orphans: state,) the command that settles it."""
+    """One row per Op: id, age, profile, action, (orphans: owner, state,) the command that settles it."""
     orphans = kind == "orphans"
-    headers = ["ID", "AGE", "PROFILE", "ACTION", *(["STATE"] if orphans else []), "NEXT"]
+    headers = ["ID", "AGE", "PROFILE", "ACTION", *(["OWNER", "STATE"] if orphans else []), "NEXT"]
     rows = [
         [
             entry["invocation_id"],
             format_age(entry["age_hours"]),
             entry["profile_id"],
             entry["action"],
-            *([("stale" if entry["stale"] else "running?")] if orphans else []),
+            *([entry["owner_state"], _state(entry)] if orphans else []),
             doctor_ops.next_command(kind, entry),
         ]
         for entry in entries

@@ -3,32 +3,35 @@ from __future__ import annotations
 
 import click
 
-from kitty_ops.cli.common import echo_json, json_option, repo_option
+from kitty_ops.cli.common import echo_json, json_option, repo_option, start_options
 from kitty_ops.commit import commit_ops
 from kitty_ops.errors import EXIT_OK, InvalidInput, KittyOpsError
 from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.owners import command_line_owner
 
 
 @click.command()
-@click.option("--profile", "profile_id", required=True, help="Who runs the Op (a one-word profile id).")
-@click.option("--action", required=True, help="What the Op does (a one-word action, e.g. implement).")
-@click.option("--request-text", help="The request that started the Op.")
-@click.option("--actor", help="The agent or person acting (e.g. claude).")
-@click.option("--mode-of-work", help="e.g. task_execution.")
-@click.option("--mission-id", help="The mission this Op belongs to (adds lifecycle lines).")
-@click.option("--wp-id", help="The work package within the mission.")
-@click.option("--model-id", help="The model that runs the Op.")
+@start_options
+@click.option(
+    "--owner-pid", type=int, metavar="PID",
+    help="The process that owns the Op (default: the nearest ancestor that is not a shell).",
+)
 @json_option
 @repo_option
-def start(repo, profile_id, action, as_json, **optional) -> int:
+def start(repo, profile_id, action, owner_pid, as_json, **optional) -> int:
     """Start an Op: write its `started` line and print its id.
+
+    Its owner, the process whose end means the Op is dead, is recorded
+    locally: `--owner-pid`, else the nearest ancestor that is not a shell (in
+    `op=$(kitty-ops start ...)`, whoever runs the script).
 
     \b
     Example:
       op=$(kitty-ops start --profile implementer --action implement --mission-id M1)
     """
     optional = {name: value for name, value in optional.items() if value is not None}
-    started = start_invocation(repo, profile_id, action, **optional)
+    owner = command_line_owner(owner_pid)
+    started = start_invocation(repo, profile_id, action, owner_pid=owner, **optional)
     if as_json:
         echo_json(started)
     else:

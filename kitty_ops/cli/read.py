@@ -15,6 +15,7 @@ from kitty_ops.cli.common import (
 from kitty_ops.errors import EXIT_OK, UnknownOp
 from kitty_ops.layout import EVENTS_DIR, safe_record_path
 from kitty_ops.listing import list_ops
+from kitty_ops.owners import OwnerStates
 from kitty_ops.scan import age_hours
 
 
@@ -48,9 +49,10 @@ def list_command(repo, limit, profile_id, mission_id, wp_id, outcome, open_only,
     if not ops:
         echo("no matching Ops")
     for op in ops:
+        owner = f"  (owner {op['owner_state']})" if op["owner_state"] else ""
         echo(
             f"{op['invocation_id']}  {format_age(age_hours(op['started_at'])):>5}  "
-            f"{styled_status(op['status'], 9)}  {op['profile_id']}: {op['action']}"
+            f"{styled_status(op['status'], 9)}  {op['profile_id']}: {op['action']}{owner}"
         )
     return EXIT_OK
 
@@ -72,6 +74,7 @@ def show(repo, op_id, as_json) -> int:
     if not path.is_file():
         raise UnknownOp(f"{op_id}: no such Op (no {EVENTS_DIR}/{op_id}.jsonl)")
     record = read_record(path)
+    owner = OwnerStates(repo).assess(op_id) if _status(record) == "open" else (None, None)
     commit = git.last_commit(repo, f"{EVENTS_DIR}/{path.name}") if git.find_repo(repo) else None
     if as_json:
         echo_json(
@@ -79,6 +82,8 @@ def show(repo, op_id, as_json) -> int:
                 "invocation_id": op_id,
                 "path": f"{EVENTS_DIR}/{path.name}",
                 "status": _status(record),
+                "owner_state": owner[0],
+                "owner_detail": owner[1],
                 "started": _dump(record.started),
                 "completed": _dump(record.completed),
                 "links": [_dump(link) for link in record.links],
@@ -88,7 +93,7 @@ def show(repo, op_id, as_json) -> int:
             }
         )
         return EXIT_OK
-    for line in _timeline(record, commit):
+    for line in _timeline(record, commit, owner):
         echo(line)
     return EXIT_OK
 
@@ -105,8 +110,10 @@ def _status(record) -> str:
     return record.completed.outcome or "completed"
 
 
-def _timeline(record, commit: str | None) -> list[str]:
+def _timeline(record, commit: str | None, owner: tuple) -> list[str]:
     lines = [f"Op {record.op_id}  [{_status(record)}]"]
+    if owner[0]:
+        lines.append(f"  owner     {owner[0]} ({owner[1]})")
     started = record.started
     if started is not None:
         lines.append(f"  profile   {started.profile_id}")

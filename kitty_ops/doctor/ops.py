@@ -1,6 +1,7 @@
 """`kitty-ops doctor ops`: orphans, pending records and invalid records.
 
-- orphan: started, never completed (a crashed session); never committed.
+- orphan: started, never completed (a crashed session); never committed. Its
+  owner is `running`, `dead` (stale at once) or `unknown` (judged by age).
 - pending: completed, but its record in the work tree is not what HEAD has.
 - invalid: a record file that cannot be read as an Op record, with the reason.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 from kitty_ops import git
 from kitty_ops.index import iter_record_ids, record_ids
 from kitty_ops.layout import EVENTS_DIR, op_id_from_path
+from kitty_ops.owners import DEAD, UNKNOWN, OwnerStates
 from kitty_ops.scan import RecordScan, age_hours, read_scan
 
 DEFAULT_STALE_HOURS = 24.0
@@ -82,11 +84,13 @@ def doctor_report(repo_root: Path | str, now: datetime | None = None) -> dict:
     root = Path(repo_root)
     now = now or datetime.now(timezone.utc)
     orphans, invalid = [], []
+    owners = OwnerStates(root)
     for op_id, scan in _scan_all(root):
         if not scan.is_valid:
             invalid.append({"path": f"{EVENTS_DIR}/{op_id}.jsonl", "error": "; ".join(scan.problems)})
         elif scan.completed is None:
-            orphans.append(op_entry(op_id, scan, now))
+            state, detail = owners.assess(op_id)
+            orphans.append({**op_entry(op_id, scan, now), "owner_state": state, "owner_detail": detail})
     orphans.sort(key=lambda entry: entry["invocation_id"])
     invalid.sort(key=lambda entry: entry["path"])
     return {"orphans": orphans, "pending": find_pending(root, now), "invalid": invalid}
@@ -109,18 +113,29 @@ def next_command(kind: str, entry: dict) -> str:
 
 
 def is_stale(entry: dict, threshold_hours: float) -> bool:
-    """Older than the threshold, or of unreadable age (which counts as stale)."""
+    """Its owner is gone; or, owner unknown, older than the threshold or of
+    unreadable age. An Op whose owner runs is never stale, however old."""
+    state = entry.get("owner_state", UNKNOWN)
+    if state != UNKNOWN:
+        return state == DEAD
     return entry["age_hours"] is None or entry["age_hours"] > threshold_hours
+
+
+def stale_because(entry: dict) -> str:
+    if entry.get("owner_state") == DEAD:
+        return entry["owner_detail"]
+    return "start time unreadable" if entry["age_hours"] is None else f"open {entry['age_hours']:.1f}h"
 
 
 def close_stale(
     repo_root: Path | str, threshold_hours: float = DEFAULT_STALE_HOURS, now: datetime | None = None
 ) -> list[dict]:
-    """Complete every orphan older than `threshold_hours` as abandoned by the
-    doctor sweep, each through the normal completion path (so each gets its Op
-    commit). One entry per stale orphan: its fields plus `result` (`closed`,
-    `already closed` or `error`), `commit` and `detail`. One bad record never
-    stops the sweep."""
+    """Complete every stale orphan (`is_stale`: its owner gone, or of unknown
+    owner and older than `threshold_hours`) as abandoned by the doctor sweep,
+    each through the normal completion path (so each gets its Op commit).
+    One entry per stale orphan: its fields plus `result` (`closed`, `already
+    closed` or `error`), `commit` and `detail`. One bad record never stops
+    the sweep."""
     from kitty_ops.errors import AlreadyCompleted, KittyOpsError
     from kitty_ops.executor import complete_invocation
 
@@ -130,7 +145,7 @@ def close_stale(
     for entry in doctor_report(root, now)["orphans"]:
         if not is_stale(entry, threshold_hours):
             continue
-        why = "start time unreadable" if entry["age_hours"] is None else f"open {entry['age_hours']:.1f}h"
+        why = stale_because(entry)
         outcome = {**entry, "stale_because": why, "commit": None, "detail": None}
         try:
             completion = complete_invocation(

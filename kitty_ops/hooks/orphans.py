@@ -2,11 +2,11 @@
 
 It blocks a commit that stages an Op record with no `completed` event (the
 staged content, not the working file), and a commit made while an orphan is
-stale (older than --max-age-hours); fresh orphans, Ops still in progress, are
-named as a warning. It asks git only for what is staged or untracked under
-`kitty-ops/`, so its cost does not grow with the number of committed records,
-and it imports nothing heavier than the standard library: it runs on every
-commit.
+stale (its owner is gone, or, owner unknown, older than --max-age-hours);
+fresh orphans and Ops whose owner runs are named as a warning. It asks git
+only for what is staged or untracked under `kitty-ops/`, so its cost does not
+grow with the number of committed records, and it imports nothing heavier
+than the standard library: it runs on every commit.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 from kitty_ops import busy, git
 from kitty_ops.layout import EVENTS_DIR, op_id_from_path
+from kitty_ops.owners import DEAD, RUNNING, UNKNOWN, OwnerStates
 from kitty_ops.scan import RecordScan, age_hours, read_scan, scan_record
 
 TYPE_CHECKING = False
@@ -69,8 +70,13 @@ def check_staged(paths: list[str], now: datetime) -> list[str]:
 
 
 def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: datetime) -> tuple[list[str], list[str]]:
-    """(blocking messages, warnings) for orphans among untracked records."""
+    """(blocking messages, warnings) for orphans among untracked records.
+
+    An Op whose owner is gone is stale at once; one whose owner provably runs
+    is never stale; one of unknown owner is stale when older than the threshold.
+    """
     blocking, warnings = [], []
+    owners = OwnerStates()  # asked only once an open Op is met
     for path in paths:
         scan = read_scan(path, _op_id(path))
         if scan.started is None:
@@ -82,21 +88,28 @@ def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: d
             )
             continue
         age = age_hours(scan.started.get("started_at"), now)
-        if strict or age is None or age > max_age_hours:
-            why = "is an orphan (--strict)" if strict else f"is a stale orphan (open over {max_age_hours:g}h)"
-            blocking.append(f"{describe(path, scan, now)} {why}.")
-            if scan.is_valid:
-                blocking += [
-                    f"  close it: kitty-ops complete {_op_id(path)} --outcome abandoned",
-                    "  or close every stale one: kitty-ops doctor ops --close-stale",
-                ]
-            else:  # the sweep leaves damaged records alone: they need a person
-                blocking.append(
-                    f"  its record is damaged ({'; '.join(scan.problems)}): repair {path} by hand,"
-                    f" then close it: kitty-ops complete {_op_id(path)} --outcome abandoned"
-                )
+        state, owner = owners.assess(_op_id(path))
+        if strict:
+            why = "is an orphan (--strict)"
+        elif state == DEAD:
+            why = f"is a dead orphan ({owner})"
+        elif state == UNKNOWN and (age is None or age > max_age_hours):
+            why = f"is a stale orphan (open over {max_age_hours:g}h)"
         else:
-            warnings.append(f"warning: {describe(path, scan, now)} is still open.")
+            shown_owner = f" ({owner})" if state == RUNNING else ""
+            warnings.append(f"warning: {describe(path, scan, now)} is still open{shown_owner}.")
+            continue
+        blocking.append(f"{describe(path, scan, now)} {why}.")
+        if scan.is_valid:
+            blocking += [
+                f"  close it: kitty-ops complete {_op_id(path)} --outcome abandoned",
+                "  or close every stale one: kitty-ops doctor ops --close-stale",
+            ]
+        else:  # the sweep leaves damaged records alone: they need a person
+            blocking.append(
+                f"  its record is damaged ({'; '.join(scan.problems)}): repair {path} by hand,"
+                f" then close it: kitty-ops complete {_op_id(path)} --outcome abandoned"
+            )
     return blocking, warnings
 
 
