@@ -186,14 +186,14 @@ class _Auditor:
         old = self.blobs.get(change.old_blob) if old_regular and is_tracked_log(change.old_path) else None
         if new is None:
             return
+        op_id = op_id_from_path(path)
+        scan = self.scan(change.new_blob, op_id) if op_id else None
         if old is not None and not new.startswith(old):
             self.add(commit, path, "rewritten-line", "changes lines already committed (the file is append-only)",
                      f"restore the committed lines in a new commit (git show {parent}:{change.old_path} holds them),"
-                     " then append instead of editing")
-        op_id = op_id_from_path(path)
-        if op_id is None:
+                     " then append instead of editing", scan=scan)
+        if scan is None:
             return
-        scan = self.scan(change.new_blob, op_id)
         before = self.scan(change.old_blob, op_id) if old is not None and change.old_path == path else None
         known = set(before.problems) if before else set()
         new_problems = [problem for problem in scan.problems if problem not in known]
