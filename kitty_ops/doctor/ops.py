@@ -14,8 +14,9 @@ from kitty_ops import git
 from kitty_ops.index import iter_record_ids, record_ids
 from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.scan import RecordScan, age_hours, read_scan
+from kitty_ops.threshold import DEFAULT_MAX_AGE_HOURS, max_age_hours
 
-DEFAULT_STALE_HOURS = 24.0
+DEFAULT_STALE_HOURS = DEFAULT_MAX_AGE_HOURS
 
 
 def _scan_all(root: Path) -> Iterator[tuple[str, RecordScan]]:
@@ -105,9 +106,10 @@ def is_stale(entry: dict, threshold_hours: float) -> bool:
 
 
 def close_stale(
-    repo_root: Path | str, threshold_hours: float = DEFAULT_STALE_HOURS, now: datetime | None = None
+    repo_root: Path | str, threshold_hours: float | None = None, now: datetime | None = None
 ) -> list[dict]:
-    """Complete every orphan older than `threshold_hours` as abandoned by the
+    """Complete every orphan older than `threshold_hours` (default: `git config
+    kitty-ops.maxAgeHours`, else 24) as abandoned by the
     doctor sweep, each through the normal completion path (so each gets its Op
     commit). One entry per stale orphan: its fields plus `result` (`closed`,
     `already closed` or `error`), `commit` and `detail`. One bad record never
@@ -117,6 +119,7 @@ def close_stale(
 
     root = Path(repo_root)
     now = now or datetime.now(timezone.utc)
+    threshold_hours = max_age_hours(root, threshold_hours)
     results = []
     for entry in doctor_report(root, now)["orphans"]:
         if not is_stale(entry, threshold_hours):
