@@ -118,6 +118,24 @@ def test_validate_blocks_a_rewritten_committed_line(guarded_repo):
     assert f"kitty-ops/{op_id}.jsonl: changes lines already committed" in result.output
 
 
+def test_validate_blocks_a_deleted_record_though_no_record_is_staged(guarded_repo):
+    op_id = open_op(guarded_repo)
+    complete_invocation(guarded_repo, op_id)
+    git(guarded_repo, "rm", "-q", f"kitty-ops/{op_id}.jsonl")
+    result = commit(guarded_repo, "tidy")
+    assert result.returncode == 1
+    assert f"kitty-ops/{op_id}.jsonl: deleted, but committed records never leave history" in result.output
+
+
+def test_validate_blocks_a_renamed_record(guarded_repo):
+    op_id = open_op(guarded_repo)
+    complete_invocation(guarded_repo, op_id)
+    git(guarded_repo, "mv", f"kitty-ops/{op_id}.jsonl", "kitty-ops/renamed.jsonl")
+    result = commit(guarded_repo, "rename")
+    assert result.returncode == 1
+    assert f"kitty-ops/{op_id}.jsonl: renamed to kitty-ops/renamed.jsonl" in result.output
+
+
 def test_op_commits_are_not_stopped_by_the_hooks(guarded_repo):
     open_op(guarded_repo, hours_ago=30)  # a stale orphan would block a user's commit
     op_id = open_op(guarded_repo)
