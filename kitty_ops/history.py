@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 ZERO_ID = "0" * 40
 _COMMIT_MARK = "\x01"
+_PREFIX = f"{EVENTS_DIR}/"
 LOG_FORMAT = f"--format=%x01%H %P%x00%s"
 
 
@@ -47,11 +48,15 @@ class Commit:
 
 
 def log_args(revisions: list[str]) -> list[str]:
-    """The one `git log` that lists the commits of `revisions` touching kitty-ops/, newest first."""
+    """The one `git log` that lists the commits of `revisions` and their changes, children first.
+
+    No pathspec: with one, git would diff every commit twice (once to simplify
+    history, once for the output); the changes outside kitty-ops/ are skipped
+    while parsing instead."""
     return [
         "log", "-z", "--raw", "--no-abbrev", "-M", "-c", "--combined-all-paths", "--root",
-        "--full-history", "--topo-order", "--no-color", "--no-show-signature", "--no-relative",
-        LOG_FORMAT, "--end-of-options", *revisions, "--", f":(top){EVENTS_DIR}",
+        "--topo-order", "--no-color", "--no-show-signature", "--no-relative", "--no-ext-diff",
+        LOG_FORMAT, "--end-of-options", *revisions, "--",
     ]
 
 
@@ -62,7 +67,8 @@ def read_commits(repo_root: Path | str, revisions: list[str]) -> list[Commit]:
 
 
 def parse_log(raw: bytes) -> list[Commit]:
-    """Parse the output of `log_args`: NUL-separated tokens, read by position."""
+    """The commits that touch kitty-ops/ in the output of `log_args`, with their
+    changes there: NUL-separated tokens, read by position."""
     tokens = raw.decode(errors="surrogateescape").split("\0")
     commits: list[Commit] = []
     position, end = 0, len(tokens)
@@ -77,8 +83,13 @@ def parse_log(raw: bytes) -> list[Commit]:
             position += 1
         elif token.startswith(":") and commits:
             change, position = _change(token, tokens, position)
-            commits[-1].changes.append(change)
-    return commits
+            if _is_ours(change.path) or _is_ours(change.old_path):
+                commits[-1].changes.append(change)
+    return [commit for commit in commits if commit.changes]
+
+
+def _is_ours(path: str) -> bool:
+    return path.startswith(_PREFIX) or path == EVENTS_DIR
 
 
 def _change(header: str, tokens: list[str], position: int) -> tuple[Change, int]:
