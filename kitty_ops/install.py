@@ -9,7 +9,8 @@ from kitty_ops.writer import ensure_events_dir
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 HOOKS_REPO = "https://github.com/kitty-ops/kitty-ops"
-HOOK_IDS = ("kitty-ops-orphans", "kitty-ops-validate")
+HOOK_IDS = ("kitty-ops-orphans", "kitty-ops-validate", "kitty-ops-audit")  # the last one runs on git push
+INSTALL_COMMAND = "pre-commit install --hook-type pre-commit --hook-type pre-push"
 
 
 def precommit_entry(indent: str = "  ") -> str:

@@ -70,6 +70,7 @@ def test_init_prints_the_pre_commit_entry_and_sets_up_the_directory(committed_re
     assert (committed_repo / "kitty-ops" / ".gitattributes").read_text() == "*.jsonl merge=union\n"
     assert "/kitty-ops/ops-index.jsonl" in (committed_repo / ".git" / "info" / "exclude").read_text()
     assert "- id: kitty-ops-orphans" in result.stdout and "- id: kitty-ops-validate" in result.stdout
+    assert "- id: kitty-ops-audit" in result.stdout
     assert not (committed_repo / ".pre-commit-config.yaml").exists()
 
 

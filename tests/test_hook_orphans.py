@@ -187,7 +187,7 @@ def test_parse_args_reads_the_usual_arguments():
     assert parse_args(["--strict", "--max-age-hours", "3", "a.txt"]) == (3.0, True)
 
 
-@pytest.mark.parametrize("module", ["kitty_ops.hooks.orphans", "kitty_ops.hooks.validate"])
+@pytest.mark.parametrize("module", ["kitty_ops.hooks.orphans", "kitty_ops.hooks.validate", "kitty_ops.hooks.audit"])
 def test_the_hooks_import_nothing_heavy(module):
     import subprocess
     import sys

@@ -6,6 +6,7 @@ import click
 from kitty_ops.cli.common import echo, repo_option
 from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM
 from kitty_ops.install import (
+    INSTALL_COMMAND,
     PRE_COMMIT_CONFIG,
     add_precommit_entry,
     init_repository,
@@ -21,7 +22,7 @@ def init(repo, write) -> int:
 
     \b
     Example:
-      kitty-ops init --write && pre-commit install
+      kitty-ops init --write && pre-commit install --hook-type pre-commit --hook-type pre-push
     """
     for line in init_repository(repo):
         echo(line)
@@ -34,5 +35,5 @@ def init(repo, write) -> int:
     except ValueError as exc:
         echo(f"kitty-ops: error: {exc}:\n\n{precommit_entry().rstrip()}", err=True)
         return EXIT_PROBLEM
-    echo("then run: pre-commit install")
+    echo(f"then run: {INSTALL_COMMAND}")
     return EXIT_OK
