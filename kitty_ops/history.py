@@ -106,7 +106,9 @@ def _change(header: str, tokens: list[str], position: int) -> tuple[Change, int]
         count = parents + 1
     paths = tokens[position : position + count]
     path = paths[-1]
-    old_path = paths[0] if kind in "RC" or parents > 1 else path
+    if kind == "C":  # a copy leaves its source alone: the new path is an addition
+        return Change("A", "000000", modes[-1], ZERO_ID, blobs[-1], path, path), position + count
+    old_path = paths[0] if kind == "R" or parents > 1 else path
     return Change(kind, modes[0], modes[-1], blobs[0], blobs[-1], old_path, path), position + count
 
 

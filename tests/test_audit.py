@@ -274,3 +274,40 @@ def test_a_bad_revision_is_bad_input(committed_repo, args):
 def test_outside_git_is_bad_input(tmp_path):
     result = run_audit("--repo", str(tmp_path))
     assert result.exit_code == 2
+
+
+def test_a_record_moved_out_of_kitty_ops_is_a_rename(committed_repo):
+    op_id = committed_op(committed_repo)
+    (committed_repo / "archive").mkdir()
+    git(committed_repo, "mv", f"kitty-ops/{op_id}.jsonl", f"archive/{op_id}.jsonl")
+    git(committed_repo, "commit", "-qm", "archive", "--no-verify")
+    result = run_audit()
+    assert result.exit_code == 1
+    assert f"renames the record to archive/{op_id}.jsonl [renamed-record]" in result.stdout
+
+
+def test_a_copy_is_not_a_rename(committed_repo):
+    op_id = committed_op(committed_repo)
+    (committed_repo / "kitty-ops" / "copy.jsonl").write_bytes(record(committed_repo, op_id).read_bytes())
+    commit_all(committed_repo, "copy")
+    git(committed_repo, "config", "diff.renames", "copies")
+    assert run_audit().exit_code == 0
+
+
+def test_commits_that_do_not_touch_kitty_ops_are_not_counted(committed_repo):
+    committed_op(committed_repo)
+    (committed_repo / "other.txt").write_text("x\n")
+    git(committed_repo, "add", "other.txt")
+    git(committed_repo, "commit", "-qm", "other")
+    assert run_audit().stdout == "kitty-ops audit: 1 commit touching kitty-ops/ checked, no problems\n"
+
+
+def test_a_range_and_a_base_together(committed_repo):
+    git(committed_repo, "branch", "base")
+    git(committed_repo, "checkout", "-qb", "feature")
+    open_op(committed_repo)
+    commit_all(committed_repo, "wip")
+    git(committed_repo, "checkout", "-q", "main")
+    assert run_audit().exit_code == 0  # main does not have it
+    assert run_audit("feature", "--base", "base").exit_code == 1
+    assert run_audit("feature", "--base", "feature").exit_code == 0
