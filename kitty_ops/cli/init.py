@@ -6,7 +6,6 @@ import click
 from kitty_ops.cli.common import echo, repo_option
 from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM
 from kitty_ops.install import (
-    INSTALL_COMMAND,
     PRE_COMMIT_CONFIG,
     add_precommit_entry,
     init_repository,
@@ -22,7 +21,7 @@ def init(repo, write) -> int:
 
     \b
     Example:
-      kitty-ops init --write && pre-commit install --hook-type pre-commit --hook-type pre-push
+      kitty-ops init --write && pre-commit install
     """
     for line in init_repository(repo):
         echo(line)
@@ -35,5 +34,5 @@ def init(repo, write) -> int:
     except ValueError as exc:
         echo(f"kitty-ops: error: {exc}:\n\n{precommit_entry().rstrip()}", err=True)
         return EXIT_PROBLEM
-    echo(f"then run: {INSTALL_COMMAND}")
+    echo("then run: pre-commit install")
     return EXIT_OK

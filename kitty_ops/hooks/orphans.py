@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 
-from kitty_ops import git, remedies, threshold
+from kitty_ops import busy, git, remedies, threshold
 from kitty_ops.errors import InvalidInput
 from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.scan import RecordScan, age_hours, read_scan, scan_record
@@ -89,8 +89,14 @@ def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: d
     blocking, warnings = [], []
     for path in paths:
         scan = read_scan(path, _op_id(path))
-        if scan.started is None or scan.completed is not None:
-            continue  # not an Op yet (doctor lists it as invalid), or completed and pending
+        if scan.started is None:
+            continue  # not an Op yet (doctor lists it as invalid)
+        if scan.completed is not None:
+            warnings.append(
+                f"warning: {describe(path, scan, now)} is completed but not committed:"
+                " kitty-ops commit --pending"
+            )
+            continue
         age = age_hours(scan.started.get("started_at"), now)
         stale = age is None or age > max_age_hours
         if strict or stale:
@@ -168,6 +174,7 @@ def _parse_with_argparse(argv: Sequence[str]) -> tuple[float | None, bool]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     max_age, strict = parse_args(sys.argv[1:] if argv is None else argv)
+    busy.mark_from_hook()
     try:
         blocking, warnings = find_orphan_problems(max_age, strict)
     except InvalidInput as exc:
