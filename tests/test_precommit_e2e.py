@@ -254,3 +254,14 @@ def test_a_new_branch_is_audited_for_what_the_remote_lacks(pushing_repo):
     result = push(pushing_repo, "feature-2")
     assert result.returncode != 0
     assert f"new mistake: kitty-ops/{bad}.jsonl" in result.output and "old mistake" not in result.output
+
+
+def test_a_first_push_to_an_empty_remote_audits_the_whole_branch(pushing_repo, tmp_path):
+    """pre-commit gives no FROM/TO refs when the root commit is pushed: the branch is audited whole."""
+    op_id = open_op(pushing_repo)
+    commit_no_verify(pushing_repo, "wip")
+    git(pushing_repo, "init", "-q", "--bare", str(tmp_path / "empty.git"))
+    git(pushing_repo, "remote", "add", "empty", str(tmp_path / "empty.git"))
+    result = subprocess.run(["git", "push", "empty", "main"], cwd=pushing_repo, capture_output=True, text=True, timeout=900)
+    assert result.returncode != 0
+    assert f"wip: kitty-ops/{op_id}.jsonl" in result.stdout + result.stderr
