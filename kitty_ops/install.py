@@ -9,9 +9,9 @@ from kitty_ops.writer import ensure_events_dir
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 HOOKS_REPO = "https://github.com/kitty-ops/kitty-ops"
-HOOK_IDS = ("kitty-ops-orphans", "kitty-ops-validate", "kitty-ops-post-commit")
-# One `pre-commit install` installs every stage the hooks use.
-INSTALL_HOOK_TYPES = ("pre-commit", "post-commit")
+HOOK_IDS = ("kitty-ops-orphans", "kitty-ops-validate", "kitty-ops-post-commit", "kitty-ops-audit")
+# One `pre-commit install` installs every stage the hooks use (the audit runs on git push).
+INSTALL_HOOK_TYPES = ("pre-commit", "post-commit", "pre-push")
 INSTALL_HOOK_TYPES_LINE = f"default_install_hook_types: [{', '.join(INSTALL_HOOK_TYPES)}]\n"
 
 

@@ -1,4 +1,8 @@
-"""The Op commits in history (`git log --grep='^op('`), joined with their records."""
+"""The Op commits in history (`git log --grep='^op('`), joined with their records.
+
+An Op commit names its Op in the trailer `Op-Id: <ULID>`; older ones only by
+the `[id8]` of their subject, matched against the record files they changed.
+"""
 from __future__ import annotations
 
 import re
@@ -7,6 +11,7 @@ from pathlib import Path
 from kitty_ops import git
 from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.scan import parse_timestamp, read_scan
+from kitty_ops.ulid import is_ulid
 
 SUBJECT = re.compile(r"^op\((?P<profile>[^)]*)\): (?P<action>.*) \[(?P<id8>[0-9A-Z]{8})\]$")
 _RECORD_SEPARATOR, _FIELD_SEPARATOR = "\x1e", "\x1f"
@@ -22,7 +27,7 @@ def op_commits(
 ) -> list[dict]:
     """Op commits, newest first, each with its record's outcome and duration."""
     root = Path(repo_root)
-    fields = _FIELD_SEPARATOR.join(("%H", "%aI", "%s"))
+    fields = _FIELD_SEPARATOR.join(("%H", "%aI", "%s", "%(trailers:key=Op-Id,valueonly,separator=%x2C)"))
     args = ["log", "--grep=^op(", f"--format={_RECORD_SEPARATOR}{fields}", "--name-only"]
     if since:
         args.append(f"--since={since}")
@@ -42,11 +47,12 @@ def op_commits(
 
 def _entry(root: Path, chunk: str) -> dict | None:
     header, _, files = chunk.partition("\n")
-    sha, date, subject = header.split(_FIELD_SEPARATOR, 2)
+    sha, date, subject, trailer = header.split(_FIELD_SEPARATOR, 3)
     match = SUBJECT.match(subject)
     if match is None:
         return None  # mentions op( in its body only
-    op_id = next(
+    trailer = trailer.split(",")[0].strip()
+    op_id = trailer if is_ulid(trailer) and trailer.startswith(match["id8"]) else next(
         (op_id for op_id in map(op_id_from_path, files.split())
          if op_id and op_id.startswith(match["id8"])),
         None,

@@ -70,6 +70,7 @@ def test_init_prints_the_pre_commit_entry_and_sets_up_the_directory(committed_re
     assert (committed_repo / "kitty-ops" / ".gitattributes").read_text() == "*.jsonl merge=union\n"
     assert "/kitty-ops/ops-index.jsonl" in (committed_repo / ".git" / "info" / "exclude").read_text()
     assert "- id: kitty-ops-orphans" in result.stdout and "- id: kitty-ops-validate" in result.stdout
+    assert "- id: kitty-ops-audit" in result.stdout
     assert not (committed_repo / ".pre-commit-config.yaml").exists()
 
 
@@ -80,13 +81,13 @@ def test_init_write_creates_or_extends_the_pre_commit_config(committed_repo):
     assert result.returncode == 0, result.stderr
     text = config.read_text()
     assert text.startswith(
-        "# my hooks\ndefault_install_hook_types: [pre-commit, post-commit]\nrepos:\n"
+        "# my hooks\ndefault_install_hook_types: [pre-commit, post-commit, pre-push]\nrepos:\n"
         "  - repo: https://github.com/pre-commit/pre-commit-hooks\n"
     )
     assert "  - repo: https://github.com/kitty-ops/kitty-ops\n" in text and "      - id: kitty-ops-orphans\n" in text
     import yaml  # pre-commit's dependency: the file must stay valid YAML
 
-    assert yaml.safe_load(text)["default_install_hook_types"] == ["pre-commit", "post-commit"]
+    assert yaml.safe_load(text)["default_install_hook_types"] == ["pre-commit", "post-commit", "pre-push"]
     repos = yaml.safe_load(text)["repos"]
     assert [repo["repo"] for repo in repos] == ["https://github.com/pre-commit/pre-commit-hooks", "https://github.com/kitty-ops/kitty-ops"]
     again = kitty_ops("init", "--write", cwd=committed_repo)

@@ -218,3 +218,32 @@ def test_close_stale_returns_one_result_per_stale_orphan(committed_repo):
     assert (result["invocation_id"], result["result"], result["stale_because"]) == (stale, "closed", "open 30.0h")
     assert result["commit"] == git(committed_repo, "rev-parse", "HEAD") and result["detail"] is None
     assert close_stale(committed_repo, threshold_hours=24) == []
+
+
+def test_the_configured_threshold_is_the_doctors_and_the_sweeps(committed_repo):
+    """One threshold: `git config kitty-ops.maxAgeHours` decides what doctor, the sweep and the hook call stale."""
+    from kitty_ops.hooks.orphans import main as orphans_hook
+
+    op_id = open_op(committed_repo, hours_ago=20)
+    assert "No stale orphans to close." in doctor("--close-stale").stdout  # 20h < the default 24h
+    git(committed_repo, "config", "kitty-ops.maxAgeHours", "12")
+    assert orphans_hook([]) == 1
+    assert "  close every stale one: kitty-ops doctor ops --close-stale --threshold-hours 12" in doctor().stdout
+    assert doctor("--close-stale", "--threshold-hours", "48").stdout.startswith("No stale orphans to close.")  # the flag wins
+    result = doctor("--close-stale")
+    assert f"closed: {op_id} implementer: implement, open 20.0h" in result.stdout
+    assert orphans_hook([]) == 0
+
+
+def test_close_stale_called_directly_reads_the_configured_threshold(committed_repo):
+    open_op(committed_repo, hours_ago=20)
+    assert close_stale(committed_repo) == []
+    git(committed_repo, "config", "kitty-ops.maxAgeHours", "12")
+    assert [entry["result"] for entry in close_stale(committed_repo)] == ["closed"]
+
+
+def test_a_bad_configured_threshold_is_bad_input(committed_repo):
+    git(committed_repo, "config", "kitty-ops.maxAgeHours", "-3")
+    result = doctor()
+    assert result.exit_code == 2
+    assert result.stderr == "kitty-ops: error: git config kitty-ops.maxAgeHours: '-3' is not a number of hours (>= 0)\n"

@@ -27,9 +27,68 @@ def test_a_staged_open_record_blocks_and_names_the_fixes(committed_repo, capsys)
     git(committed_repo, "add", "kitty-ops")
     assert main([]) == 1
     out = capsys.readouterr().out
-    assert f"kitty-ops/{op_id}.jsonl: Op {op_id} (reviewer: review, started 2.0h ago) is staged but not completed." in out
-    assert f"kitty-ops complete {op_id} --outcome abandoned" in out
-    assert f"git restore --staged kitty-ops/{op_id}.jsonl" in out
+    assert out.splitlines() == [
+        f"kitty-ops/{op_id}.jsonl: Op {op_id} (reviewer: review, started 2.0h ago) is staged but not completed.",
+        f"  unstage it: git restore --staged kitty-ops/{op_id}.jsonl",
+    ]  # a fresh Op may still be running: abandoning it is not offered
+
+
+def test_a_staged_stale_orphan_is_unstaged_first_then_closed(committed_repo, capsys):
+    op_id = open_op(committed_repo, hours_ago=30)
+    git(committed_repo, "add", "kitty-ops")
+    assert main([]) == 1
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        f"  unstage it: git restore --staged kitty-ops/{op_id}.jsonl",
+        f"  it is stale (open over 24h): close it: kitty-ops complete {op_id} --outcome abandoned",
+    ]
+
+
+def test_before_the_first_commit_the_fix_is_git_rm_cached(repo, capsys):
+    op_id = open_op(repo)
+    git(repo, "add", "kitty-ops")
+    assert main([]) == 1
+    line = f"  unstage it: git rm --cached kitty-ops/{op_id}.jsonl"
+    assert line in capsys.readouterr().out.splitlines()
+    git(repo, *line.split(": ", 1)[1].split()[1:])  # the command named works
+    assert git(repo, "diff", "--cached", "--name-only") == "kitty-ops/.gitattributes"
+
+
+def test_strict_never_offers_to_abandon_a_fresh_orphan(committed_repo, capsys):
+    op_id = open_op(committed_repo)
+    assert main(["--strict"]) == 1
+    out = capsys.readouterr().out
+    assert "--outcome abandoned" not in out
+    assert f"  it may still be running: let it finish (kitty-ops complete {op_id}) first" in out
+
+
+def test_git_config_sets_the_threshold(committed_repo, capsys):
+    open_op(committed_repo, hours_ago=13)
+    assert main([]) == 0
+    git(committed_repo, "config", "kitty-ops.maxAgeHours", "12")
+    assert main([]) == 1
+    out = capsys.readouterr().out
+    assert "is a stale orphan (open over 12h)." in out
+    assert "  or close every stale one: kitty-ops doctor ops --close-stale --threshold-hours 12" in out
+    assert main(["--max-age-hours", "14"]) == 0  # the command line wins
+
+
+def test_the_remedy_works_with_the_threshold_in_force(committed_repo, capsys):
+    """The sweep the hook names closes what the hook blocks on, at the hook's threshold."""
+    import subprocess
+
+    op_id = open_op(committed_repo, hours_ago=20)
+    assert main(["--max-age-hours", "12"]) == 1
+    command = next(line for line in capsys.readouterr().out.splitlines() if "--close-stale" in line)
+    command = command.split(": ", 1)[1].split()
+    result = subprocess.run(command, cwd=committed_repo, capture_output=True, text=True)
+    assert f"closed: {op_id}" in result.stdout
+    assert main(["--max-age-hours", "12"]) == 0
+
+
+def test_a_bad_configured_threshold_is_bad_input(committed_repo, capsys):
+    git(committed_repo, "config", "kitty-ops.maxAgeHours", "soon")
+    assert main([]) == 2
+    assert capsys.readouterr().out == "kitty-ops-orphans: git config kitty-ops.maxAgeHours: 'soon' is not a number of hours (>= 0)\n"
 
 
 def test_the_staged_version_counts_not_the_working_file(committed_repo, capsys):
@@ -125,11 +184,11 @@ def test_bad_arguments_are_a_usage_error(committed_repo, capsys):
 
 
 def test_parse_args_reads_the_usual_arguments():
-    assert parse_args([]) == (24.0, False)
+    assert parse_args([]) == (None, False)  # None: the configured threshold
     assert parse_args(["--strict", "--max-age-hours", "3", "a.txt"]) == (3.0, True)
 
 
-@pytest.mark.parametrize("module", ["kitty_ops.hooks.orphans", "kitty_ops.hooks.validate"])
+@pytest.mark.parametrize("module", ["kitty_ops.hooks.orphans", "kitty_ops.hooks.validate", "kitty_ops.hooks.audit"])
 def test_the_hooks_import_nothing_heavy(module):
     import subprocess
     import sys

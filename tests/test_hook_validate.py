@@ -196,3 +196,63 @@ def test_cli_validate_refuses_a_path_outside_the_repository(corpus_repo, tmp_pat
     )
     assert result.returncode == 2
     assert result.stderr == f"kitty-ops: error: {tmp_path / 'elsewhere.jsonl'}: not a file in the repository {corpus_repo}\n"
+
+
+def committed(repo) -> str:
+    op_id = start_invocation(repo, "p", "a")["invocation_id"]
+    complete_invocation(repo, op_id)
+    return f"kitty-ops/{op_id}.jsonl"
+
+
+def test_a_staged_deletion_of_a_committed_record_blocks(committed_repo, capsys):
+    path = committed(committed_repo)
+    git(committed_repo, "rm", "-q", path)
+    assert main([]) == 1  # pre-commit passes no deleted file: the hook asks git
+    assert capsys.readouterr().out == (
+        f"{path}: deleted, but committed records never leave history (append-only);"
+        f" keep it: git restore --staged --worktree {path}\n"
+    )
+    git(committed_repo, "restore", "--staged", "--worktree", path)  # the fix it names works
+    assert main([]) == 0 and (committed_repo / path).is_file()
+
+
+def test_a_staged_rename_of_a_committed_record_blocks(committed_repo, capsys):
+    path = committed(committed_repo)
+    git(committed_repo, "mv", path, "kitty-ops/old.jsonl")
+    assert main(["kitty-ops/old.jsonl"]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}: renamed to kitty-ops/old.jsonl, but a committed record keeps its name (append-only);" \
+           f" move it back: git mv kitty-ops/old.jsonl {path}\n" in out
+    git(committed_repo, "mv", "kitty-ops/old.jsonl", path)
+    assert main([]) == 0
+
+
+def test_a_staged_deletion_of_the_lifecycle_blocks(committed_repo, capsys):
+    start = start_invocation(committed_repo, "p", "a", mission_id="M1")["invocation_id"]
+    complete_invocation(committed_repo, start)
+    git(committed_repo, "rm", "-q", "kitty-ops/lifecycle.jsonl")
+    assert main([]) == 1
+    assert capsys.readouterr().out.startswith("kitty-ops/lifecycle.jsonl: deleted, but committed records never leave history")
+
+
+def test_deleting_other_files_passes(committed_repo):
+    committed(committed_repo)
+    git(committed_repo, "rm", "-q", "kitty-ops/.gitattributes")
+    assert main([]) == 0
+
+
+def test_the_fix_names_the_real_path(committed_repo, capsys):
+    op_id = open_op(committed_repo)
+    path = staged(committed_repo, op_id, "garbage\n")
+    assert main([path]) == 1
+    out = capsys.readouterr().out
+    assert f"  fix the record, or unstage it: git restore --staged {path}\n" in out and "<path>" not in out
+
+
+def test_before_the_first_commit_the_fix_is_git_rm_cached(repo, capsys):
+    op_id = open_op(repo)
+    path = staged(repo, op_id, "garbage\n")
+    assert main([path]) == 1
+    assert f"  fix the record, or unstage it: git rm --cached {path}\n" in capsys.readouterr().out
+    git(repo, "rm", "-q", "--cached", path)  # the fix it names works
+    assert main([]) == 0

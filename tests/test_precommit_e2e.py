@@ -118,6 +118,24 @@ def test_validate_blocks_a_rewritten_committed_line(guarded_repo):
     assert f"kitty-ops/{op_id}.jsonl: changes lines already committed" in result.output
 
 
+def test_validate_blocks_a_deleted_record_though_no_record_is_staged(guarded_repo):
+    op_id = open_op(guarded_repo)
+    complete_invocation(guarded_repo, op_id)
+    git(guarded_repo, "rm", "-q", f"kitty-ops/{op_id}.jsonl")
+    result = commit(guarded_repo, "tidy")
+    assert result.returncode == 1
+    assert f"kitty-ops/{op_id}.jsonl: deleted, but committed records never leave history" in result.output
+
+
+def test_validate_blocks_a_renamed_record(guarded_repo):
+    op_id = open_op(guarded_repo)
+    complete_invocation(guarded_repo, op_id)
+    git(guarded_repo, "mv", f"kitty-ops/{op_id}.jsonl", "kitty-ops/renamed.jsonl")
+    result = commit(guarded_repo, "rename")
+    assert result.returncode == 1
+    assert f"kitty-ops/{op_id}.jsonl: renamed to kitty-ops/renamed.jsonl" in result.output
+
+
 def test_op_commits_are_not_stopped_by_the_hooks(guarded_repo):
     open_op(guarded_repo, hours_ago=30)  # a stale orphan would block a user's commit
     op_id = open_op(guarded_repo)
@@ -141,3 +159,109 @@ def test_validate_blocks_a_force_added_index(guarded_repo):
     assert result.returncode == 1
     assert "kitty-ops/ops-index.jsonl: staged, but it is local to each clone" in result.output
     assert "git rm --cached kitty-ops/ops-index.jsonl" in result.output
+
+
+@pytest.fixture
+def pushing_repo(committed_repo, hook_repo, tmp_path_factory) -> Path:
+    """A repository with kitty-ops-audit installed for pre-push, and a bare remote
+    `origin` that already has main."""
+    path, sha = hook_repo
+    (committed_repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {path}\n  rev: {sha}\n  hooks:\n  - id: kitty-ops-audit\n"
+    )
+    git(committed_repo, "add", ".pre-commit-config.yaml")
+    git(committed_repo, "commit", "-qm", "pre-commit config", "--no-verify")
+    remote = tmp_path_factory.mktemp("remote") / "origin.git"
+    git(committed_repo, "init", "-q", "--bare", str(remote))
+    git(committed_repo, "remote", "add", "origin", str(remote))
+    git(committed_repo, "push", "-q", "origin", "main")
+    subprocess.run([sys.executable, "-m", "pre_commit", "install", "--hook-type", "pre-push"],
+                   cwd=committed_repo, check=True, capture_output=True)
+    return committed_repo
+
+
+def push(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(["git", "push", "origin", *args], cwd=repo, capture_output=True, text=True, timeout=900)
+    result.output = result.stdout + result.stderr
+    return result
+
+
+def remote_sha(repo: Path, branch: str) -> str:
+    return git(repo, "ls-remote", "origin", f"refs/heads/{branch}").split("\t")[0]
+
+
+def commit_no_verify(repo: Path, message: str) -> str:
+    git(repo, "add", "-A", "kitty-ops")
+    git(repo, "commit", "-qm", message, "--no-verify")
+    return git(repo, "rev-parse", "HEAD")
+
+
+def test_a_push_publishing_a_committed_orphan_is_blocked(pushing_repo):
+    published = remote_sha(pushing_repo, "main")
+    op_id = open_op(pushing_repo)
+    sha = commit_no_verify(pushing_repo, "wip")
+    result = push(pushing_repo, "main")
+    assert result.returncode != 0, result.output
+    assert "kitty-ops audit" in result.output and "Failed" in result.output
+    assert f"{sha[:12]} wip: kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement) is committed while open" in result.output
+    assert "The push is blocked" in result.output
+    assert remote_sha(pushing_repo, "main") == published
+
+
+def test_a_push_publishing_a_deleted_record_is_blocked(pushing_repo):
+    op_id = open_op(pushing_repo)
+    complete_invocation(pushing_repo, op_id)
+    assert push(pushing_repo, "main").returncode == 0
+    git(pushing_repo, "rm", "-q", f"kitty-ops/{op_id}.jsonl")
+    git(pushing_repo, "commit", "-qm", "tidy", "--no-verify")
+    result = push(pushing_repo, "main")
+    assert result.returncode != 0
+    assert f"kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement) deletes the record [deleted-record]" in result.output
+
+
+def test_a_push_publishing_a_rewrite_is_blocked(pushing_repo):
+    op_id = open_op(pushing_repo)
+    complete_invocation(pushing_repo, op_id)
+    path = record(pushing_repo, op_id)
+    path.write_text(path.read_text().replace('"done"', '"failed"'))
+    commit_no_verify(pushing_repo, "rewrite")
+    result = push(pushing_repo, "main")
+    assert result.returncode != 0
+    assert "[rewritten-line]" in result.output
+
+
+def test_a_clean_push_passes(pushing_repo):
+    op_id = open_op(pushing_repo)
+    complete_invocation(pushing_repo, op_id)
+    result = push(pushing_repo, "main")
+    assert result.returncode == 0, result.output
+    assert "kitty-ops audit" in result.output and "Passed" in result.output
+    assert remote_sha(pushing_repo, "main") == git(pushing_repo, "rev-parse", "HEAD")
+
+
+def test_a_new_branch_is_audited_for_what_the_remote_lacks(pushing_repo):
+    open_op(pushing_repo)
+    commit_no_verify(pushing_repo, "old mistake")
+    assert push(pushing_repo, "--no-verify", "main").returncode == 0  # already published
+    git(pushing_repo, "checkout", "-qb", "feature")
+    op_id = open_op(pushing_repo)
+    complete_invocation(pushing_repo, op_id)
+    result = push(pushing_repo, "feature")
+    assert result.returncode == 0, result.output  # the published mistake is not the push's
+    git(pushing_repo, "checkout", "-qb", "feature-2")
+    bad = open_op(pushing_repo)
+    commit_no_verify(pushing_repo, "new mistake")
+    result = push(pushing_repo, "feature-2")
+    assert result.returncode != 0
+    assert f"new mistake: kitty-ops/{bad}.jsonl" in result.output and "old mistake" not in result.output
+
+
+def test_a_first_push_to_an_empty_remote_audits_the_whole_branch(pushing_repo, tmp_path):
+    """pre-commit gives no FROM/TO refs when the root commit is pushed: the branch is audited whole."""
+    op_id = open_op(pushing_repo)
+    commit_no_verify(pushing_repo, "wip")
+    git(pushing_repo, "init", "-q", "--bare", str(tmp_path / "empty.git"))
+    git(pushing_repo, "remote", "add", "empty", str(tmp_path / "empty.git"))
+    result = subprocess.run(["git", "push", "empty", "main"], cwd=pushing_repo, capture_output=True, text=True, timeout=900)
+    assert result.returncode != 0
+    assert f"wip: kitty-ops/{op_id}.jsonl" in result.stdout + result.stderr

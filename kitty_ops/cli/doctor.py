@@ -28,9 +28,7 @@ def doctor() -> None:
 @click.option(
     "--threshold-hours",
     type=click.FloatRange(min=0),
-    default=doctor_ops.DEFAULT_STALE_HOURS,
-    show_default=True,
-    help="An orphan older than this is stale.",
+    help="An orphan older than this is stale (default: git config kitty-ops.maxAgeHours, else 24).",
 )
 @json_option
 @repo_option
@@ -44,6 +42,9 @@ def ops(repo, close_stale, threshold_hours, as_json) -> int:
       kitty-ops doctor ops --close-stale --threshold-hours 48
       kitty-ops doctor ops --json | jq '.orphans[].invocation_id'
     """
+    from kitty_ops.threshold import max_age_hours
+
+    threshold_hours = max_age_hours(repo, threshold_hours)
     closed = doctor_ops.close_stale(repo, threshold_hours) if close_stale else None
     report = doctor_ops.doctor_report(repo)
     for entry in report["orphans"]:

@@ -16,20 +16,29 @@ from kitty_ops.oplog import op_commits
 
 
 @click.command("log")
+@click.argument("op_id", required=False)
 @click.option("--profile", "profile_id", help="Only Ops of this profile.")
 @click.option("--mission-id", help="Only Ops of this mission.")
 @click.option("--since", help="Only commits after this date (as git log --since: '2 weeks ago', 2026-11-01).")
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most N Op commits.")
 @json_option
 @repo_option
-def log_command(repo, profile_id, mission_id, since, limit, as_json) -> int:
-    """Show Op commits, newest first, with each Op's outcome and duration.
+def log_command(repo, op_id, profile_id, mission_id, since, limit, as_json) -> int:
+    """Show Op commits, newest first, with each Op's outcome and duration;
+    only those of OP_ID when given (any unique prefix of 8 or more characters).
 
     \b
-    Example:
+    Examples:
       kitty-ops log --profile implementer --since '1 week ago'
+      kitty-ops log 01KZRR8QD4RP
     """
-    commits = op_commits(repo, profile_id=profile_id, mission_id=mission_id, since=since, limit=limit)
+    commits = op_commits(repo, profile_id=profile_id, mission_id=mission_id, since=since,
+                         limit=None if op_id else limit)
+    if op_id:
+        from kitty_ops.opids import resolve
+
+        op_id = resolve(repo, op_id, known=(entry["invocation_id"] for entry in commits))
+        commits = [entry for entry in commits if entry["invocation_id"] == op_id][:limit]
     if as_json:
         echo_json(commits)
         return EXIT_OK

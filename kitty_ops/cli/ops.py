@@ -8,6 +8,7 @@ from kitty_ops.commit import commit_ops
 from kitty_ops.errors import EXIT_OK, InvalidInput, KittyOpsError
 from kitty_ops.executor import complete_invocation, start_invocation
 from kitty_ops.owners import command_line_owner
+from kitty_ops.opids import resolve
 
 
 @click.command()
@@ -57,6 +58,7 @@ def start(repo, profile_id, action, owner_pid, as_json, **optional) -> int:
 @repo_option
 def complete(repo, op_id, outcome, evidence_ref, artifacts, commit_sha, no_commit, as_json) -> int:
     """Complete an Op and commit its record as `op(<profile>): <action> [<id8>]`.
+    OP_ID may be any unique prefix of 8 or more characters, in either case.
 
     Committing is best effort: when it cannot be done now (a merge in
     progress, a detached HEAD, ...) the Op is still completed, a warning says
@@ -66,6 +68,7 @@ def complete(repo, op_id, outcome, evidence_ref, artifacts, commit_sha, no_commi
     Example:
       kitty-ops complete 01J0ABCDEFGHJKMNPQRSTVWXYZ --outcome done --artifact src/app.py
     """
+    op_id = resolve(repo, op_id)
     result = complete_invocation(
         repo,
         op_id,
@@ -104,6 +107,7 @@ def commit(repo, op_ids, pending) -> int:
     """
     if not op_ids and not pending:
         raise click.UsageError("name an OP_ID or give --pending")
+    op_ids = [resolve(repo, op_id) for op_id in op_ids]  # a bad or ambiguous id stops before any commit
     try:
         results = commit_ops(repo, list(dict.fromkeys(op_ids)), pending=pending)
     except ValueError as exc:

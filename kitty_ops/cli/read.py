@@ -62,14 +62,18 @@ def list_command(repo, limit, profile_id, mission_id, wp_id, outcome, open_only,
 @json_option
 @repo_option
 def show(repo, op_id, as_json) -> int:
-    """Show one Op: its events, links and Op commit.
+    """Show one Op: its events, links and Op commit. OP_ID may be any unique
+    prefix of 8 or more characters, in either case.
 
     \b
-    Example:
+    Examples:
       kitty-ops show 01J0ABCDEFGHJKMNPQRSTVWXYZ --json
+      kitty-ops show 01j0abcdefgh
     """
+    from kitty_ops.opids import resolve
     from kitty_ops.record import read_record
 
+    op_id = resolve(repo, op_id)
     path = safe_record_path(repo, op_id)
     if not path.is_file():
         raise UnknownOp(f"{op_id}: no such Op (no {EVENTS_DIR}/{op_id}.jsonl)")

@@ -16,8 +16,9 @@ from kitty_ops.index import iter_record_ids, record_ids
 from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.owners import DEAD, UNKNOWN, OwnerStates
 from kitty_ops.scan import RecordScan, age_hours, read_scan
+from kitty_ops.threshold import DEFAULT_MAX_AGE_HOURS, max_age_hours
 
-DEFAULT_STALE_HOURS = 24.0
+DEFAULT_STALE_HOURS = DEFAULT_MAX_AGE_HOURS
 
 
 def _scan_all(root: Path) -> Iterator[tuple[str, RecordScan]]:
@@ -128,19 +129,20 @@ def stale_because(entry: dict) -> str:
 
 
 def close_stale(
-    repo_root: Path | str, threshold_hours: float = DEFAULT_STALE_HOURS, now: datetime | None = None
+    repo_root: Path | str, threshold_hours: float | None = None, now: datetime | None = None
 ) -> list[dict]:
     """Complete every stale orphan (`is_stale`: its owner gone, or of unknown
-    owner and older than `threshold_hours`) as abandoned by the doctor sweep,
-    each through the normal completion path (so each gets its Op commit).
-    One entry per stale orphan: its fields plus `result` (`closed`, `already
-    closed` or `error`), `commit` and `detail`. One bad record never stops
-    the sweep."""
+    owner and older than `threshold_hours`, default `git config
+    kitty-ops.maxAgeHours`, else 24) as abandoned by the doctor sweep, each
+    through the normal completion path (so each gets its Op commit). One entry
+    per stale orphan: its fields plus `result` (`closed`, `already closed` or
+    `error`), `commit` and `detail`. One bad record never stops the sweep."""
     from kitty_ops.errors import AlreadyCompleted, KittyOpsError
     from kitty_ops.executor import complete_invocation
 
     root = Path(repo_root)
     now = now or datetime.now(timezone.utc)
+    threshold_hours = max_age_hours(root, threshold_hours)
     results = []
     for entry in doctor_report(root, now)["orphans"]:
         if not is_stale(entry, threshold_hours):

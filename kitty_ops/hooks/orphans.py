@@ -13,7 +13,8 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 
-from kitty_ops import busy, git
+from kitty_ops import busy, git, remedies, threshold
+from kitty_ops.errors import InvalidInput
 from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.owners import DEAD, RUNNING, UNKNOWN, OwnerStates
 from kitty_ops.scan import RecordScan, age_hours, read_scan, scan_record
@@ -22,7 +23,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-DEFAULT_MAX_AGE_HOURS = 24.0
+DEFAULT_MAX_AGE_HOURS = threshold.DEFAULT_MAX_AGE_HOURS
 _PATHSPEC = f":(top){EVENTS_DIR}/"
 
 
@@ -54,19 +55,34 @@ def describe(path: str, scan: RecordScan, now: datetime) -> str:
     return f"{path}: Op {_op_id(path)} ({scan.field('profile_id')}: {scan.field('action')}, {shown_age})"
 
 
-def check_staged(paths: list[str], now: datetime) -> list[str]:
-    """Messages for staged records whose staged content has no completed event."""
+def check_staged(paths: list[str], now: datetime, max_age_hours: float = DEFAULT_MAX_AGE_HOURS,
+                 has_head: bool | None = None) -> list[str]:
+    """Messages for staged records whose staged content has no completed event.
+
+    Unstaging comes first: a fresh one is usually an Op in progress caught by
+    `git add -A`; closing it is offered only when it is stale."""
     messages = []
     for spec, data in git.read_blobs(".", [f":{path}" for path in paths]).items():
         path = spec[1:]
         scan = scan_record(data or b"")
         if scan.completed is None:
+            if has_head is None:  # asked only when there is something to unstage
+                has_head = remedies.has_head()
             messages += [
                 f"{describe(path, scan, now)} is staged but not completed.",
-                f"  complete it: kitty-ops complete {_op_id(path)} --outcome abandoned",
-                f"  or unstage it: git restore --staged {path}",
+                f"  unstage it: {remedies.unstage_command(path, has_head)}",
             ]
+            age = age_hours(scan.started.get("started_at") if scan.started else None, now)
+            if scan.started is not None and (age is None or age > max_age_hours):
+                messages.append(
+                    f"  it is stale (open over {max_age_hours:g}h): close it: kitty-ops complete {_op_id(path)} --outcome abandoned"
+                )
     return messages
+
+
+def _close_stale_command(max_age_hours: float) -> str:
+    """The sweep that closes what the hook calls stale, at the hook's own threshold."""
+    return f"kitty-ops doctor ops --close-stale --threshold-hours {max_age_hours:g}"
 
 
 def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: datetime) -> tuple[list[str], list[str]]:
@@ -89,21 +105,23 @@ def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: d
             continue
         age = age_hours(scan.started.get("started_at"), now)
         state, owner = owners.assess(_op_id(path))
-        if strict:
-            why = "is an orphan (--strict)"
-        elif state == DEAD:
+        if state == DEAD:
             why = f"is a dead orphan ({owner})"
         elif state == UNKNOWN and (age is None or age > max_age_hours):
             why = f"is a stale orphan (open over {max_age_hours:g}h)"
+        elif strict:
+            why = "is an orphan (--strict)"
         else:
             shown_owner = f" ({owner})" if state == RUNNING else ""
             warnings.append(f"warning: {describe(path, scan, now)} is still open{shown_owner}.")
             continue
         blocking.append(f"{describe(path, scan, now)} {why}.")
-        if scan.is_valid:
+        if why.endswith("(--strict)"):  # it may still be running: never offer to abandon it
+            blocking.append(f"  it may still be running: let it finish (kitty-ops complete {_op_id(path)}) first")
+        elif scan.is_valid:
             blocking += [
                 f"  close it: kitty-ops complete {_op_id(path)} --outcome abandoned",
-                "  or close every stale one: kitty-ops doctor ops --close-stale",
+                f"  or close every stale one: {_close_stale_command(max_age_hours)}",
             ]
         else:  # the sweep leaves damaged records alone: they need a person
             blocking.append(
@@ -114,19 +132,25 @@ def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: d
 
 
 def find_orphan_problems(
-    max_age_hours: float, strict: bool, now: datetime | None = None
+    max_age_hours: float | None, strict: bool, now: datetime | None = None
 ) -> tuple[list[str], list[str]]:
-    """(blocking messages, warnings) for the commit being made in the current repository."""
+    """(blocking messages, warnings) for the commit being made in the current repository.
+    `max_age_hours` None: the configured threshold (`git config kitty-ops.maxAgeHours`)."""
     now = now or datetime.now(timezone.utc)
-    staged, untracked = finish_queries(start_queries())
+    queries = start_queries()
+    config = threshold.start_query() if max_age_hours is None else None
+    staged, untracked = finish_queries(queries)
+    if config is not None:
+        max_age_hours = threshold.finish_query(config)
     blocking, warnings = check_untracked(untracked, max_age_hours, strict, now)
-    return check_staged(staged, now) + blocking, warnings
+    return check_staged(staged, now, max_age_hours) + blocking, warnings
 
 
-def parse_args(argv: Sequence[str]) -> tuple[float, bool]:
-    """(--max-age-hours, --strict). The usual arguments are read by hand, because
-    importing argparse costs a tenth of the hook; anything else goes to argparse."""
-    max_age, strict = DEFAULT_MAX_AGE_HOURS, False
+def parse_args(argv: Sequence[str]) -> tuple[float | None, bool]:
+    """(--max-age-hours, or None for the configured threshold; --strict). The usual
+    arguments are read by hand, because importing argparse costs a tenth of the
+    hook; anything else goes to argparse."""
+    max_age, strict = None, False
     args = list(argv)
     try:
         while args:
@@ -144,15 +168,16 @@ def parse_args(argv: Sequence[str]) -> tuple[float, bool]:
     return max_age, strict
 
 
-def _parse_with_argparse(argv: Sequence[str]) -> tuple[float, bool]:
+def _parse_with_argparse(argv: Sequence[str]) -> tuple[float | None, bool]:
     import argparse
 
     parser = argparse.ArgumentParser(
         prog="kitty-ops-orphans",
         description="Block commits that stage an open Op record, or that are made while an Op is a stale orphan.",
     )
-    parser.add_argument("--max-age-hours", type=float, default=DEFAULT_MAX_AGE_HOURS,
-                        help="an orphan older than this blocks the commit (default: %(default)s)")
+    parser.add_argument("--max-age-hours", type=float, default=None,
+                        help="an orphan older than this blocks the commit (default: git config"
+                        f" {threshold.CONFIG_KEY}, else {DEFAULT_MAX_AGE_HOURS:g})")
     parser.add_argument("--strict", action="store_true", help="block on any orphan, fresh or not")
     parser.add_argument("filenames", nargs="*", help="ignored: the hook asks git what is staged")
     args = parser.parse_args(argv)
@@ -164,6 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     busy.mark_from_hook()
     try:
         blocking, warnings = find_orphan_problems(max_age, strict)
+    except InvalidInput as exc:
+        print(f"kitty-ops-orphans: {exc}")
+        return 2
     except (OSError, git.GitError) as exc:
         print(f"kitty-ops-orphans: cannot check for orphans: {exc}")
         return 1

@@ -1,0 +1,118 @@
+"""Committed history under `kitty-ops/`, read with two git processes in all.
+
+One `git log --raw -z` over the whole range lists every commit that touches
+`kitty-ops/` and what it changed (blob ids, modes, renames); one
+`git cat-file --batch` then reads every blob that matters, fed all their ids
+at once. Nothing is run per commit.
+
+Merge commits are read as git's combined diff (`-c`): only the paths whose
+result differs from every parent, compared with the first parent. A clean
+merge adds nothing of its own (the commits it brings in are audited where
+they were made); a conflict resolution that edits a record is checked like
+any commit. Standard library only, like the hooks that import it.
+"""
+from __future__ import annotations
+
+from kitty_ops import git
+from kitty_ops.layout import EVENTS_DIR
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+ZERO_ID = "0" * 40
+_COMMIT_MARK = "\x01"
+_PREFIX = f"{EVENTS_DIR}/"
+LOG_FORMAT = f"--format=%x01%H %P%x00%s"
+
+
+class Change:
+    """One path a commit changed: `status` is A, M, D, R, C or T (against the first parent)."""
+
+    __slots__ = ("status", "old_mode", "new_mode", "old_blob", "new_blob", "old_path", "path")
+
+    def __init__(self, status, old_mode, new_mode, old_blob, new_blob, old_path, path) -> None:
+        self.status = status
+        self.old_mode, self.new_mode = old_mode, new_mode
+        self.old_blob = None if old_blob == ZERO_ID else old_blob
+        self.new_blob = None if new_blob == ZERO_ID else new_blob
+        self.old_path, self.path = old_path, path
+
+
+class Commit:
+    __slots__ = ("sha", "parents", "subject", "changes")
+
+    def __init__(self, sha: str, parents: list[str], subject: str) -> None:
+        self.sha, self.parents, self.subject = sha, parents, subject
+        self.changes: list[Change] = []
+
+
+def log_args(revisions: list[str]) -> list[str]:
+    """The one `git log` that lists the commits of `revisions` and their changes, children first.
+
+    No pathspec: with one, git would diff every commit twice (once to simplify
+    history, once for the output); the changes outside kitty-ops/ are skipped
+    while parsing instead."""
+    return [
+        "log", "-z", "--raw", "--no-abbrev", "-M", "-c", "--combined-all-paths", "--root",
+        "--topo-order", "--no-color", "--no-show-signature", "--no-relative", "--no-ext-diff",
+        LOG_FORMAT, "--end-of-options", *revisions, "--",
+    ]
+
+
+def read_commits(repo_root: Path | str, revisions: list[str]) -> list[Commit]:
+    """The commits of `revisions` that touch kitty-ops/, children before parents."""
+    raw = git.run(log_args(revisions), repo_root, timeout=max(git.GIT_TIMEOUT_SECONDS, 600)).stdout
+    return parse_log(raw)
+
+
+def parse_log(raw: bytes) -> list[Commit]:
+    """The commits that touch kitty-ops/ in the output of `log_args`, with their
+    changes there: NUL-separated tokens, read by position."""
+    tokens = raw.decode(errors="surrogateescape").split("\0")
+    commits: list[Commit] = []
+    position, end = 0, len(tokens)
+    while position < end:
+        token = tokens[position].lstrip("\n")
+        position += 1
+        if not token:
+            continue
+        if token.startswith(_COMMIT_MARK):
+            sha, *parents = token[1:].split()
+            commits.append(Commit(sha, parents, tokens[position] if position < end else ""))
+            position += 1
+        elif token.startswith(":") and commits:
+            change, position = _change(token, tokens, position)
+            if _is_ours(change.path) or _is_ours(change.old_path):
+                commits[-1].changes.append(change)
+    return [commit for commit in commits if commit.changes]
+
+
+def _is_ours(path: str) -> bool:
+    return path.startswith(_PREFIX) or path == EVENTS_DIR
+
+
+def _change(header: str, tokens: list[str], position: int) -> tuple[Change, int]:
+    """One raw entry: `:old new oldblob newblob S` or, for a merge, the combined
+    `::m1 m2 mR b1 b2 bR SS`; then its paths (two for a rename or copy; one per
+    parent and the result for a combined entry)."""
+    parents = len(header) - len(header.lstrip(":"))
+    fields = header[parents:].split()
+    modes, blobs, status = fields[: parents + 1], fields[parents + 1 : 2 * parents + 2], fields[-1]
+    kind = status[0]
+    if parents == 1:
+        count = 2 if kind in "RC" else 1
+    else:
+        count = parents + 1
+    paths = tokens[position : position + count]
+    path = paths[-1]
+    if kind == "C":  # a copy leaves its source alone: the new path is an addition
+        return Change("A", "000000", modes[-1], ZERO_ID, blobs[-1], path, path), position + count
+    old_path = paths[0] if kind == "R" or parents > 1 else path
+    return Change(kind, modes[0], modes[-1], blobs[0], blobs[-1], old_path, path), position + count
+
+
+def read_blobs(repo_root: Path | str, blob_ids: list[str]) -> dict[str, bytes]:
+    """The contents of `blob_ids`, from one `git cat-file --batch`."""
+    found = git.read_blobs(repo_root, list(dict.fromkeys(blob_ids)))
+    return {blob: data for blob, data in found.items() if data is not None}
