@@ -194,9 +194,13 @@ def pending_paths(repo: git.Repo, ref: str | None = None) -> list[str]:
     if ref is not None:
         return _pending_against_ref(repo, ref, env)
     pathspec = f":(top){EVENTS_DIR}/"
-    untracked = git.start(["ls-files", "--others", "-z", "--", pathspec], repo.root, env=env)
-    modified = git.start(["diff-files", "--name-only", "-z", "--", pathspec], repo.root, env=env)
-    found = git.split_z(git.finish(untracked)) + git.split_z(git.finish(modified))
+    queries = [
+        git.start(["ls-files", "--others", "-z", "--", pathspec], repo.root, env=env),  # untracked
+        git.start(["diff-files", "--name-only", "-z", "--", pathspec], repo.root, env=env),  # changed
+        git.start(["diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=AM", "--", pathspec],
+                  repo.root, env=env),  # staged by hand
+    ]
+    found = [path for query in queries for path in git.split_z(git.finish(query))]
     return sorted({path for path in found if op_id_from_path(path)})
 
 
@@ -225,11 +229,14 @@ def _repo(repo_root: Path | str) -> git.Repo:
     return repo
 
 
-def _read_record(repo: git.Repo, path: str) -> tuple[bytes, dict, dict]:
-    """(content, started, completed) of a committable record; KittyOpsError otherwise."""
+def _read_record(repo: git.Repo, path: str, read_at: dict | None = None) -> tuple[bytes, dict, dict]:
+    """(content, started, completed) of a committable record; KittyOpsError
+    otherwise. `read_at` gets the file's identity as it was read."""
     op_id = op_id_from_path(path) or path
     try:
-        content = safefs.read_events_file(repo.root, path.rsplit("/", 1)[-1])
+        content, identity = safefs.read_events_file_stat(repo.root, path.rsplit("/", 1)[-1])
+        if read_at is not None:
+            read_at[path] = identity
     except FileNotFoundError:
         raise KittyOpsError(f"{op_id}: no such Op (no {path})") from None
     except OSError as exc:
@@ -332,6 +339,7 @@ class _OpCommits:
         self.index_path = os.path.join(self.git_dir, "index")
         self.results: dict[str, str | None | KittyOpsError] = {}
         self.index_entries: dict[str, str] = {}  # path -> blob, for the real index
+        self.read_at: dict[str, tuple[int, int, int]] = {}  # path -> identity of the file as committed
         self.lifecycle_lines = b""
         self.tree_index = gitlock.temporary_index_path(self.git_dir)
         self.new_index = gitlock.temporary_index_path(self.git_dir)
@@ -370,7 +378,7 @@ class _OpCommits:
             self._prepare_index()
 
     def _commit_one(self, path: str) -> str | None:
-        content, started, completed = _read_record(self.repo, path)
+        content, started, completed = _read_record(self.repo, path, self.read_at)
         in_head = self.in_head.get(path)
         head_content = in_head[2] if in_head else None
         if head_content == content:
@@ -382,7 +390,7 @@ class _OpCommits:
                 base = self.lifecycle[2] if self.lifecycle else b""
                 entries[LIFECYCLE_LOG_RELATIVE_PATH] = base + lines
         if self.in_head[GITATTRIBUTES_PATH] is None and GITATTRIBUTES_PATH not in self.index_entries:
-            attributes = _read_optional(self.repo, GITATTRIBUTES_PATH)
+            attributes = _read_optional(self.repo, GITATTRIBUTES_PATH, self.read_at)
             if attributes is not None:
                 entries[GITATTRIBUTES_PATH] = attributes
         blobs = {name: self._git(["hash-object", "-w", "--stdin"], input=data).strip() for name, data in entries.items()}
@@ -404,7 +412,15 @@ class _OpCommits:
         entries = dict(self.index_entries)
         if LIFECYCLE_LOG_RELATIVE_PATH in entries and self._lifecycle_staged_by_user():
             del entries[LIFECYCLE_LOG_RELATIVE_PATH]  # the person's staged version stays
-        self._git(["update-index", "--add", "--index-info"], input=git.index_info(entries), index=self.new_index)
+        # Files unchanged since they were read go in from the work tree, so that
+        # the index has their stat data and git sees them clean; the rest by blob.
+        unchanged = [path for path in entries if path in self.read_at
+                     and safefs.identity(self.repo.root / path) == self.read_at[path]]
+        by_blob = {path: blob for path, blob in entries.items() if path not in unchanged}
+        if by_blob:
+            self._git(["update-index", "--add", "--index-info"], input=git.index_info(by_blob), index=self.new_index)
+        if unchanged:
+            self._git(["update-index", "--add", "--", *unchanged], index=self.new_index)
 
     def _lifecycle_staged_by_user(self) -> bool:
         staged = git.read_objects(self.repo.root, [f":{LIFECYCLE_LOG_RELATIVE_PATH}"],
@@ -489,11 +505,14 @@ def _identity(path: str) -> tuple[int, int, int] | None:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
-def _read_optional(repo: git.Repo, path: str) -> bytes | None:
+def _read_optional(repo: git.Repo, path: str, read_at: dict | None = None) -> bytes | None:
     """A file under kitty-ops/ read without following links; None when absent.
     A link or special file there is refused: nothing is committed next to it."""
     try:
-        return safefs.read_events_file(repo.root, path.rsplit("/", 1)[-1])
+        content, identity = safefs.read_events_file_stat(repo.root, path.rsplit("/", 1)[-1])
+        if read_at is not None:
+            read_at[path] = identity
+        return content
     except FileNotFoundError:
         return None
     except OSError as exc:

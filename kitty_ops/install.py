@@ -58,3 +58,33 @@ def add_precommit_entry(repo_root: Path | str) -> str:
         text = re.sub(r"^repos:", lambda match: INSTALL_HOOK_TYPES_LINE + match[0], text, count=1, flags=re.M)
     path.write_text(text + separator + precommit_entry(indent))
     return f"added kitty-ops hooks to {PRE_COMMIT_CONFIG}"
+
+
+def init_ref_mode(repo_root: Path | str, remote: str | None = None) -> list[str]:
+    """Turn ref mode on: Op commits go to refs/kitty-ops/records; what was done."""
+    from kitty_ops import git
+    from kitty_ops.errors import InvalidInput
+    from kitty_ops.layout import RECORDS_REF, TARGET_CONFIG
+    from kitty_ops.sync import default_remote, fetch_refspec
+
+    repo = git.find_repo(repo_root)
+    if repo is None:
+        raise InvalidInput("--ref needs a git repository")
+    git.run(["config", TARGET_CONFIG, "ref"], repo.root)
+    done = [f"git config {TARGET_CONFIG} ref: Op commits go to {RECORDS_REF}, never to your branch"]
+    if exclude.ensure_excluded(repo.root, exclude.REF_MODE_PATTERNS, exclude.REF_MODE_HEADER):
+        done.append("listed kitty-ops/*.jsonl and kitty-ops/.gitattributes in .git/info/exclude")
+    remote = remote or default_remote(repo)
+    if git.run(["remote", "get-url", remote], repo.root, check=False).returncode != 0:
+        done.append(f"no remote named {remote!r} yet: add it, then run `kitty-ops init --ref --remote {remote}` again")
+        return done
+    refspec = fetch_refspec(remote)
+    fetched = git.run(["config", "--get-all", f"remote.{remote}.fetch"], repo.root, check=False).stdout.decode().split()
+    if refspec in fetched:
+        done.append(f"remote.{remote}.fetch already has {refspec}")
+    else:
+        git.run(["config", "--add", f"remote.{remote}.fetch", refspec], repo.root)
+        done.append(f"git fetch {remote} now brings the records: added {refspec} to remote.{remote}.fetch")
+    done.append(f"share them with `kitty-ops sync {remote}` (or the kitty-ops-sync pre-push hook); "
+                "a plain `git push` pushes nothing new")
+    return done

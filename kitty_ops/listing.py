@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from kitty_ops import index
+from kitty_ops import index, refstore
 from kitty_ops.layout import EVENTS_DIR
 from kitty_ops.owners import OwnerStates
-from kitty_ops.scan import RecordScan, read_scan
+from kitty_ops.scan import RecordScan, read_scan, scan_record
 
 INDEXED_FILTERS = ("profile_id", "mission_id", "wp_id")
 
@@ -76,13 +76,19 @@ def list_ops(
         wanted["status"] = status
     found = []
     owners = OwnerStates(root)
-    for op_id, entry in _candidates(root):
+    copies = refstore.elsewhere(root)  # ref mode: the records refs hold count too
+    candidates = ((op_id, None) for op_id in sorted(copies.records, reverse=True)) if copies else _candidates(root)
+    for op_id, entry in candidates:
         if entry is not None and not _matches(entry, wanted, INDEXED_FILTERS):
             continue
-        path = root / EVENTS_DIR / f"{op_id}.jsonl"
-        if not path.is_file():
-            continue  # indexed, but not on this branch
-        summary = summarize(op_id, read_scan(path, op_id))
+        if copies is not None:
+            scan = scan_record(copies.records[op_id], op_id)
+        else:
+            path = root / EVENTS_DIR / f"{op_id}.jsonl"
+            if not path.is_file():
+                continue  # indexed, but not on this branch
+            scan = read_scan(path, op_id)
+        summary = summarize(op_id, scan)
         if not _matches(summary, wanted, wanted):
             continue
         summary["owner_state"] = owners.assess(op_id)[0] if summary["status"] == "open" else None

@@ -49,8 +49,11 @@ def resolve(repo_root: Path | str, text: str, known: Iterable[str] = ()) -> str:
     prefix = normalize(text)
     if is_ulid(prefix):
         return prefix
-    candidates = sorted({op_id for source in (record_ids(repo_root), known)
-                         for op_id in source if op_id and op_id.startswith(prefix)})
+    from kitty_ops import refstore
+
+    copies = refstore.elsewhere(repo_root)  # ref mode: ids on the records refs count too
+    sources = (record_ids(repo_root), known, copies.records if copies else ())
+    candidates = sorted({op_id for source in sources for op_id in source if op_id and op_id.startswith(prefix)})
     if not candidates:
         raise UnknownOp(f"{text}: no Op id begins with {prefix} (in {EVENTS_DIR}/)")
     if len(candidates) > 1:

@@ -92,3 +92,21 @@ def all_copies(repo_root: Path | str) -> Copies:
             except OSError:
                 continue  # unreadable or not a regular file: the validators report it
     return copies
+
+
+def elsewhere(repo_root: Path | str) -> Copies | None:
+    """All copies (working tree and record refs) when record refs exist, else
+    None: then the working tree is all there is, and readers keep their fast path."""
+    repo = git.find_repo(repo_root)
+    if repo is None or not record_refs(repo):
+        return None
+    return all_copies(repo_root)
+
+
+def record_commit(repo_root: Path | str, path: str) -> str | None:
+    """The newest commit that touched `path` on HEAD, else on the records ref."""
+    commit = git.last_commit(repo_root, path)
+    if commit:
+        return commit
+    result = git.run(["log", "-1", "--format=%H", RECORDS_REF, "--", path], repo_root, check=False)
+    return result.stdout.decode().strip() or None if result.returncode == 0 else None

@@ -108,8 +108,24 @@ def read_fd(fd: int) -> bytes:
 
 def read_events_file(repo_root: str | os.PathLike[str], name: str) -> bytes:
     """The bytes of `kitty-ops/<name>`, a regular file (UnsafePath otherwise)."""
+    return read_events_file_stat(repo_root, name)[0]
+
+
+def read_events_file_stat(repo_root: str | os.PathLike[str], name: str) -> tuple[bytes, tuple[int, int, int]]:
+    """The bytes of `kitty-ops/<name>` and the (inode, size, mtime) they were read at."""
     fd = open_in_events_dir(repo_root, name, os.O_RDONLY)
     try:
-        return read_fd(fd)
+        data = read_fd(fd)
+        info = os.fstat(fd)
+        return data, (info.st_ino, info.st_size, info.st_mtime_ns)
     finally:
         os.close(fd)
+
+
+def identity(path: str | os.PathLike[str]) -> tuple[int, int, int] | None:
+    """(inode, size, mtime) of a regular file at `path` (not followed), None otherwise."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns) if stat.S_ISREG(info.st_mode) else None

@@ -29,6 +29,7 @@ COMMANDS = {
     "init": "kitty_ops.cli.init:init",
     "schema": "kitty_ops.cli.schema:schema",
     "demo": "kitty_ops.cli.demo:demo",
+    "sync": "kitty_ops.cli.sync:sync_command",
 }
 
 

@@ -8,6 +8,7 @@ from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM
 from kitty_ops.install import (
     PRE_COMMIT_CONFIG,
     add_precommit_entry,
+    init_ref_mode,
     init_repository,
     precommit_entry,
 )
@@ -15,16 +16,24 @@ from kitty_ops.install import (
 
 @click.command()
 @click.option("--write", is_flag=True, help=f"Add the hooks to {PRE_COMMIT_CONFIG} instead of printing the entry.")
+@click.option("--ref", "ref_mode", is_flag=True, help="Ref mode: Op commits go to refs/kitty-ops/records, never the branch.")
+@click.option("--remote", metavar="R", help="With --ref: the remote to fetch records from (default: the branch's, else origin).")
 @repo_option
-def init(repo, write) -> int:
+def init(repo, write, ref_mode, remote) -> int:
     """Create kitty-ops/, keep the local files out of git, and set up the hooks.
 
     \b
-    Example:
+    Examples:
       kitty-ops init --write && pre-commit install
+      kitty-ops init --ref --remote origin
     """
+    if remote and not ref_mode:
+        raise click.UsageError("--remote goes with --ref")
     for line in init_repository(repo):
         echo(line)
+    if ref_mode:
+        for line in init_ref_mode(repo, remote):
+            echo(line)
     if not write:
         echo(f"\nAdd this to the `repos:` of {PRE_COMMIT_CONFIG} (or run `kitty-ops init --write`):\n")
         echo(precommit_entry().rstrip("\n"))

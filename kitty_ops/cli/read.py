@@ -73,13 +73,20 @@ def show(repo, op_id, as_json) -> int:
     from kitty_ops.opids import resolve
     from kitty_ops.record import read_record
 
+    from kitty_ops import refstore
+    from kitty_ops.record import parse_record
+
     op_id = resolve(repo, op_id)
     path = safe_record_path(repo, op_id)
-    if not path.is_file():
+    copies = refstore.elsewhere(repo)  # ref mode: the records ref, without a checkout
+    if copies is not None and op_id in copies.records:
+        record = parse_record(copies.records[op_id], op_id)
+    elif path.is_file():
+        record = read_record(path)
+    else:
         raise UnknownOp(f"{op_id}: no such Op (no {EVENTS_DIR}/{op_id}.jsonl)")
-    record = read_record(path)
     owner = OwnerStates(repo).assess(op_id) if _status(record) == "open" else (None, None)
-    commit = git.last_commit(repo, f"{EVENTS_DIR}/{path.name}") if git.find_repo(repo) else None
+    commit = refstore.record_commit(repo, f"{EVENTS_DIR}/{path.name}") if git.find_repo(repo) else None
     if as_json:
         echo_json(
             {

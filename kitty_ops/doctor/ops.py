@@ -52,20 +52,16 @@ def op_entry(op_id: str, scan: RecordScan, now: datetime) -> dict:
     }
 
 
-def _changed_record_ids(root: Path) -> set[str]:
-    """Ids of records git reports as untracked, added or modified."""
-    if git.find_repo(root) is None:
+def _pending_candidates(root: Path) -> set[str]:
+    """Ids of records not committed as they are, to HEAD or (ref mode) the records ref."""
+    from kitty_ops.commit import pending_paths, target_ref
+    from kitty_ops.layout import TARGET_CONFIG
+
+    repo = git.find_repo(root)
+    if repo is None:
         return set(record_ids(root))  # outside git nothing is committed
-    raw = git.run(
-        ["status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--", EVENTS_DIR],
-        root,
-    ).stdout
-    ids = set()
-    for entry in raw.decode(errors="surrogateescape").split("\0"):
-        op_id = op_id_from_path(entry[3:]) if len(entry) > 3 else None
-        if op_id and entry[:2] != " D" and entry[:2] != "D ":
-            ids.add(op_id)
-    return ids
+    ref = target_ref(git.config_values(root, [TARGET_CONFIG]))
+    return {op_id for op_id in map(op_id_from_path, pending_paths(repo, ref)) if op_id}
 
 
 def find_pending(repo_root: Path | str, now: datetime | None = None) -> list[dict]:
@@ -73,7 +69,7 @@ def find_pending(repo_root: Path | str, now: datetime | None = None) -> list[dic
     root = Path(repo_root)
     now = now or datetime.now(timezone.utc)
     pending = []
-    for op_id in sorted(_changed_record_ids(root)):
+    for op_id in sorted(_pending_candidates(root)):
         scan = read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
         if scan.completed is not None and scan.is_valid:
             pending.append(op_entry(op_id, scan, now))
