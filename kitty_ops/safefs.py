@@ -113,3 +113,29 @@ def read_events_file(repo_root: str | os.PathLike[str], name: str) -> bytes:
         return read_fd(fd)
     finally:
         os.close(fd)
+
+
+def read_file_at(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of the regular file at `path`, opened relative to its directory
+    without following a link at either (UnsafePath otherwise): for record paths
+    given whole, as the hooks and the readers hold them."""
+    directory, name = os.path.split(os.fspath(path))
+    shown = f"{os.path.basename(directory)}/{name}" if directory else name
+    if not _HAS_DIR_FD:
+        fd = _open_checked(os.fspath(path), os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, 0, shown, None)
+    else:
+        try:
+            dir_fd = os.open(directory or ".", os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                reason = unsafe_reason(directory) or "not a directory"
+                raise UnsafePath(f"{os.path.basename(directory)}/ is {reason}; kitty-ops does not work through it") from None
+            raise
+        try:
+            fd = _open_checked(name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, 0, shown, dir_fd)
+        finally:
+            os.close(dir_fd)
+    try:
+        return read_fd(fd)
+    finally:
+        os.close(fd)

@@ -105,3 +105,18 @@ def open_op(repo: Path, hours_ago: float = 0.0, started_at: str | None = None, *
 
 def record(repo: Path, op_id: str) -> Path:
     return repo / "kitty-ops" / f"{op_id}.jsonl"
+
+
+def hand_written_op(repo: Path, **started) -> str:
+    """An open Op whose started line is written as given, by hand (not by kitty-ops,
+    which refuses what breaks a rule); its id."""
+    import json
+
+    from kitty_ops.ulid import new_ulid
+
+    op_id = new_ulid()
+    line = {"event": "started", "invocation_id": op_id, "profile_id": "implementer", "action": "implement",
+            "started_at": "2026-01-01T00:00:00+00:00", **started}
+    record(repo, op_id).parent.mkdir(exist_ok=True)
+    record(repo, op_id).write_text(json.dumps(line) + "\n")
+    return op_id

@@ -2,7 +2,11 @@
 
 - orphan: started, never completed (a crashed session); never committed.
 - pending: completed, but its record in the work tree is not what HEAD has.
-- invalid: a record file that cannot be read as an Op record, with the reason.
+- invalid: a record file that cannot be read as an Op record, with the reason;
+  and any link or special file where kitty-ops keeps its files (the directory,
+  `.gitattributes`, `lifecycle.jsonl`, the index, the error log).
+
+What counts as an orphan, pending, stale or invalid is decided in `kitty_ops.rules`.
 """
 from __future__ import annotations
 
@@ -10,12 +14,13 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kitty_ops import git
+from kitty_ops import git, rules
 from kitty_ops.index import iter_record_ids, record_ids
-from kitty_ops.layout import EVENTS_DIR, op_id_from_path
+from kitty_ops.layout import EVENTS_DIR, LOCAL_PATHS, SHARED_PATHS, op_id_from_path
+from kitty_ops.safefs import unsafe_reason
 from kitty_ops.scan import RecordScan, age_hours, read_scan
 
-DEFAULT_STALE_HOURS = 24.0
+DEFAULT_STALE_HOURS = rules.DEFAULT_STALE_HOURS
 
 
 def _scan_all(root: Path) -> Iterator[tuple[str, RecordScan]]:
@@ -31,13 +36,14 @@ def list_orphan_ops(repo_root: Path | str) -> list[Path]:
     return sorted(
         root / EVENTS_DIR / f"{op_id}.jsonl"
         for op_id, scan in _scan_all(root)
-        if scan.started is not None and scan.completed is None
+        if rules.is_orphan(scan)
     )
 
 
 def op_entry(op_id: str, scan: RecordScan, now: datetime) -> dict:
     """The JSON shape of an orphan or pending Op."""
     started_at = scan.started.get("started_at") if scan.started else None
+    started_at = started_at if isinstance(started_at, str) else None
     age = age_hours(started_at, now)
     return {
         "invocation_id": op_id,
@@ -72,7 +78,7 @@ def find_pending(repo_root: Path | str, now: datetime | None = None) -> list[dic
     pending = []
     for op_id in sorted(_changed_record_ids(root)):
         scan = read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
-        if scan.completed is not None and scan.is_valid:
+        if rules.is_committable(scan):
             pending.append(op_entry(op_id, scan, now))
     return pending
 
@@ -81,15 +87,31 @@ def doctor_report(repo_root: Path | str, now: datetime | None = None) -> dict:
     """`{"orphans": [...], "pending": [...], "invalid": [...]}` for the repository."""
     root = Path(repo_root)
     now = now or datetime.now(timezone.utc)
-    orphans, invalid = [], []
+    orphans, invalid = [], unsafe_files(root)
     for op_id, scan in _scan_all(root):
         if not scan.is_valid:
             invalid.append({"path": f"{EVENTS_DIR}/{op_id}.jsonl", "error": "; ".join(scan.problems)})
-        elif scan.completed is None:
+        elif rules.is_orphan(scan):
             orphans.append(op_entry(op_id, scan, now))
     orphans.sort(key=lambda entry: entry["invocation_id"])
     invalid.sort(key=lambda entry: entry["path"])
     return {"orphans": orphans, "pending": find_pending(root, now), "invalid": invalid}
+
+
+def unsafe_files(root: Path) -> list[dict]:
+    """Invalid entries for `kitty-ops/` itself, or its shared and local files, when
+    one is a link or a special file (never read, written or committed through)."""
+    reason = unsafe_reason(root / EVENTS_DIR)  # None: absent; "a directory": as it should be
+    if reason is None:
+        return []
+    if reason != "a directory":
+        return [{"path": f"{EVENTS_DIR}/", "error": f"is {reason}; kitty-ops does not work through it"}]
+    found = []
+    for path in (*SHARED_PATHS, *LOCAL_PATHS):
+        reason = unsafe_reason(root / path)
+        if reason is not None:
+            found.append({"path": path, "error": f"is {reason}; kitty-ops opens regular files only"})
+    return found
 
 
 def next_command(kind: str, entry: dict) -> str:
@@ -101,7 +123,7 @@ def next_command(kind: str, entry: dict) -> str:
 
 def is_stale(entry: dict, threshold_hours: float) -> bool:
     """Older than the threshold, or of unreadable age (which counts as stale)."""
-    return entry["age_hours"] is None or entry["age_hours"] > threshold_hours
+    return rules.is_stale(entry["age_hours"], threshold_hours)
 
 
 def close_stale(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 
-from kitty_ops import git
+from kitty_ops import git, rules
 from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.scan import RecordScan, age_hours, read_scan, scan_record
 
@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-DEFAULT_MAX_AGE_HOURS = 24.0
+DEFAULT_MAX_AGE_HOURS = rules.DEFAULT_STALE_HOURS
 _PATHSPEC = f":(top){EVENTS_DIR}/"
 
 
@@ -73,10 +73,10 @@ def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: d
     blocking, warnings = [], []
     for path in paths:
         scan = read_scan(path, _op_id(path))
-        if scan.started is None or scan.completed is not None:
+        if not rules.is_orphan(scan):
             continue  # not an Op yet (doctor lists it as invalid), or completed and pending
         age = age_hours(scan.started.get("started_at"), now)
-        if strict or age is None or age > max_age_hours:
+        if strict or rules.is_stale(age, max_age_hours):
             why = "is an orphan (--strict)" if strict else f"is a stale orphan (open over {max_age_hours:g}h)"
             blocking.append(f"{describe(path, scan, now)} {why}.")
             if scan.is_valid:
