@@ -7,6 +7,7 @@ from kitty_ops.cli.common import echo_json, json_option, repo_option
 from kitty_ops.commit import commit_op
 from kitty_ops.errors import EXIT_OK, KittyOpsError
 from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.rules import OUTCOMES
 
 
 @click.command()
@@ -40,7 +41,7 @@ def start(repo, profile_id, action, as_json, **optional) -> int:
 @click.argument("op_id")
 @click.option(
     "--outcome",
-    type=click.Choice(["done", "failed", "abandoned"]),
+    type=click.Choice(OUTCOMES),
     default="done",
     show_default=True,
 )
