@@ -122,7 +122,8 @@ def record_ids(repo_root: Path | str) -> list[str]:
 def rebuild(repo_root: Path | str) -> int:
     """Write the index anew from the record files; the number of entries.
 
-    Records that are invalid (a link, a FIFO, a bad line) are left out. The new
+    An invalid record (a link, a FIFO, a bad line) gets an entry with its id
+    alone, so that `list` shows it as invalid and copies none of its fields. The new
     index is written to a temporary file and renamed over the old one inside
     the directory's descriptor, so a symlinked index is replaced, never written
     through; UnsafePath when `kitty-ops/` itself is a link.
@@ -131,8 +132,7 @@ def rebuild(repo_root: Path | str) -> int:
     lines = []
     for op_id in record_ids(root):
         scan = read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
-        if scan.started is not None and scan.is_valid:
-            lines.append(_line(scan.started))
+        lines.append(_line(scan.started if scan.started is not None and scan.is_valid else {"invocation_id": op_id}))
     directory = safefs.open_events_dir(root)
     temporary = f"{INDEX_NAME}.tmp{os.getpid()}"
     try:

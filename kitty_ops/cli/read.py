@@ -16,6 +16,7 @@ from kitty_ops.errors import EXIT_OK, UnknownOp
 from kitty_ops.layout import EVENTS_DIR, safe_record_path
 from kitty_ops.listing import list_ops
 from kitty_ops.rules import OUTCOMES
+from kitty_ops.safefs import unsafe_reason
 from kitty_ops.scan import age_hours
 
 
@@ -70,7 +71,7 @@ def show(repo, op_id, as_json) -> int:
     from kitty_ops.record import read_record
 
     path = safe_record_path(repo, op_id)
-    if not path.is_file():
+    if not path.is_file() and unsafe_reason(path) is None:  # a FIFO there is shown, as invalid
         raise UnknownOp(f"{op_id}: no such Op (no {EVENTS_DIR}/{op_id}.jsonl)")
     record = read_record(path)
     commit = git.last_commit(repo, f"{EVENTS_DIR}/{path.name}") if git.find_repo(repo) else None
