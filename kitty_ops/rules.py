@@ -51,6 +51,13 @@ class LineError(ValueError):
     """A line that is not strict JSON (raised inside the decoder, reported as a problem)."""
 
 
+def shown(value: object, limit: int = 40) -> str:
+    """A value read from a record, for a message: its repr (control characters
+    escaped), cut short, so hostile content stays one short line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 # --- patterns, for JSON Schema: derived from the sets above, never written by hand ---
 
 def _char_class(chars) -> str:
@@ -274,7 +281,7 @@ def _object(pairs: list[tuple[str, object]]) -> dict:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise LineError(f"duplicate key {key!r}")
+                raise LineError(f"duplicate key {shown(key)}")
             seen.add(key)
     return obj
 
@@ -371,7 +378,7 @@ def order_problem(kind: str, position: int, has_started: bool, has_completed: bo
 
 def id_problem(event: dict, op_id: str) -> str | None:
     if event.get("invocation_id") != op_id:
-        return f"invocation_id {event.get('invocation_id')!r} does not match the file name {op_id}"
+        return f"invocation_id {shown(event.get('invocation_id'))} does not match the file name {op_id}"
     return None
 
 

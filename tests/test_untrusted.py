@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import kitty_ops
+from kitty_ops import rules
 from kitty_ops.errors import InvalidInput
 from kitty_ops.executor import complete_invocation
 from kitty_ops.hooks import orphans, validate
@@ -118,6 +119,27 @@ def test_reindex_refuses_a_symlinked_kitty_ops_directory(home, tmp_path, monkeyp
         {"path": "kitty-ops/", "error": "is a symbolic link; kitty-ops does not work through it"}
     ]
     assert kitty_ops_cli("validate", cwd=clone).returncode == 1
+
+
+def test_the_validate_hook_blocks_a_staged_symlinked_directory(home, committed_repo, capsys):
+    (committed_repo / "kitty-ops").symlink_to(home / ".ssh")
+    git(committed_repo, "add", "kitty-ops")
+    assert validate.main(["kitty-ops"]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "kitty-ops: staged as a symbolic link; kitty-ops never reads or commits through links or special files:"
+        " git rm --cached kitty-ops, and keep a regular file there"
+    )
+
+
+def test_a_hostile_id_is_shown_short_and_escaped(committed_repo):
+    hostile = "\x1b[2J" + "x" * 10_000
+    op_id = hand_written_op(committed_repo, invocation_id=hostile)
+    result = kitty_ops_cli("validate", cwd=committed_repo)
+    assert result.stdout.splitlines()[:2] == [
+        f"kitty-ops/{op_id}.jsonl: line 1: invocation_id: must be an Op id (a 26-character ULID)",
+        f"kitty-ops/{op_id}.jsonl: line 1: invocation_id {rules.shown(hostile)} does not match the file name {op_id}",
+    ]
+    assert len(rules.shown(hostile)) == 40 and "\x1b" not in result.stdout
 
 
 def test_a_failed_delivery_is_never_logged_through_a_symlink(home, tmp_path, monkeypatch):
