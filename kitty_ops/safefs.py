@@ -115,10 +115,25 @@ def read_events_file(repo_root: str | os.PathLike[str], name: str) -> bytes:
         os.close(fd)
 
 
+def read_chunks(fd: int, size: int = 1 << 16):
+    """The content of an open file, from where it stands, in chunks."""
+    while chunk := os.read(fd, size):
+        yield chunk
+
+
 def read_file_at(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of the regular file at `path`, opened relative to its directory
-    without following a link at either (UnsafePath otherwise): for record paths
-    given whole, as the hooks and the readers hold them."""
+    """The bytes of the regular file at `path` (see `open_file_at`)."""
+    fd = open_file_at(path)
+    try:
+        return read_fd(fd)
+    finally:
+        os.close(fd)
+
+
+def open_file_at(path: str | os.PathLike[str]) -> int:
+    """A read-only descriptor of the regular file at `path`, opened relative to its
+    directory without following a link at either (UnsafePath otherwise): for
+    record paths given whole, as the hooks and the readers hold them."""
     directory, name = os.path.split(os.fspath(path))
     shown = f"{os.path.basename(directory)}/{name}" if directory else name
     if not _HAS_DIR_FD:
@@ -135,7 +150,4 @@ def read_file_at(path: str | os.PathLike[str]) -> bytes:
             fd = _open_checked(name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, 0, shown, dir_fd)
         finally:
             os.close(dir_fd)
-    try:
-        return read_fd(fd)
-    finally:
-        os.close(fd)
+    return fd

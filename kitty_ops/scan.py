@@ -9,27 +9,61 @@ problem, never a hang.
 """
 from __future__ import annotations
 
+import os
+
 from kitty_ops import rules
 from kitty_ops.errors import UnsafePath
 from kitty_ops.rules import COMPLETED, OUTCOMES, STARTED, age_hours, parse_timestamp  # noqa: F401 (re-exported)
-from kitty_ops.safefs import read_file_at
+from kitty_ops.safefs import open_file_at, read_chunks
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 _TOKEN_FIELDS = ("profile_id", "action")
 
 
-def iter_lines(data: bytes):
-    """Yield `(line_number, obj, error)` for each non-blank line.
+def split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes | None, bool]]:
+    """`(line_number, raw, ended)` for each line of the bytes `chunks` make up;
+    `raw` is None for a line over `rules.MAX_LINE_BYTES` (skipped while reading:
+    memory stays bounded whatever the file holds), `ended` False for a last
+    line with no newline."""
+    limit = rules.MAX_LINE_BYTES
+    number, pending, oversize = 0, b"", False  # the unfinished line the last chunk ended with
+    for chunk in chunks:
+        parts = chunk.split(b"\n")
+        for part in parts[:-1]:
+            number += 1
+            if pending or oversize:
+                part, pending = pending + part if not oversize else b"", b""
+                yield number, None if oversize or len(part) > limit else part, True
+                oversize = False
+            else:
+                yield number, None if len(part) > limit else part, True
+        tail = parts[-1]
+        if not oversize:
+            pending += tail
+            if len(pending) > limit:
+                oversize, pending = True, b""
+    if pending or oversize:
+        yield number + 1, None if oversize else pending, False
+
+
+def iter_lines(data: bytes | Iterable[bytes]):
+    """Yield `(line_number, obj, error)` for each non-blank line of `data`
+    (the bytes, or chunks of them).
 
     `obj` is the decoded JSON object, or None with `error` saying why the line
     is unreadable (a torn last line is named as such).
     """
-    lines = data.split(b"\n")
-    torn_tail = bool(lines[-1].strip())  # no final newline: maybe a torn write
-    for number, raw in enumerate(lines, start=1):
+    for number, raw, ended in split_lines([data] if isinstance(data, (bytes, bytearray)) else data):
+        if raw is None:
+            yield number, None, f"longer than {rules.MAX_LINE_BYTES} bytes"
+            continue
         if not raw.strip():
             continue
         obj, error = rules.decode_line(raw)
-        if error == "not valid JSON" and torn_tail and number == len(lines):
+        if error == "not valid JSON" and not ended:  # no final newline: a torn write
             error = "torn last line"
         yield number, obj, error
 
@@ -72,8 +106,8 @@ class RecordScan:
         return rules.op_status(self)
 
 
-def scan_record(data: bytes, op_id: str | None = None) -> RecordScan:
-    """Scan a record file's bytes; `op_id` is the id its file name says."""
+def scan_record(data: bytes | Iterable[bytes], op_id: str | None = None) -> RecordScan:
+    """Scan a record file's bytes (or chunks of them); `op_id` is the id its file name says."""
     scan = RecordScan()
     for number, obj, error in iter_lines(data):
         if error:
@@ -108,12 +142,17 @@ def read_scan(path, op_id: str | None = None) -> RecordScan:
     """Scan the file at `path`; a link, a special file or an unreadable file is a
     scan with one problem (`is a FIFO; ...`)."""
     try:
-        data = read_file_at(path)
+        fd = open_file_at(path)
     except UnsafePath as exc:
         return _unreadable(str(exc).partition(" ")[2])
     except OSError as exc:
         return _unreadable(f"unreadable: {exc.strerror or exc}")
-    return scan_record(data, op_id)
+    try:
+        return scan_record(read_chunks(fd), op_id)
+    except OSError as exc:
+        return _unreadable(f"unreadable: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
 
 
 def _unreadable(problem: str) -> RecordScan:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from kitty_ops import rules
 from kitty_ops.record import InvocationRecord, parse_event
-from kitty_ops.scan import scan_record
+from kitty_ops.scan import scan_record, split_lines
 
 from .conftest import COMPAT_CORPUS
 
@@ -164,3 +164,12 @@ def started_schema():
 def test_the_schema_and_the_models_agree_on_tokens(started_schema, token):
     event = {**TEMPLATES["started"], "profile_id": token}
     assert started_schema.is_valid(event) == models_say_valid(json.dumps(event).encode()) == rules.is_token(token)
+
+
+@BOUNDED
+@given(data=st.binary(max_size=200).map(lambda raw: raw.replace(b"a", b"\n")), size=st.integers(min_value=1, max_value=50))
+def test_reading_in_chunks_sees_the_lines_reading_whole_sees(data, size):
+    chunks = [data[start:start + size] for start in range(0, len(data), size)]
+    assert list(split_lines(chunks)) == list(split_lines([data]))
+    whole = data.split(b"\n")
+    assert [raw for _, raw, _ in split_lines([data])] == (whole if whole[-1] else whole[:-1])

@@ -196,3 +196,17 @@ def test_the_hook_path_imports_only_the_light_standard_library():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_huge_line_in_a_file_is_skipped_while_reading_and_the_rest_is_read(tmp_path):
+    from kitty_ops.scan import read_scan
+
+    path = tmp_path / f"{OP_ID}.jsonl"
+    done = {"event": "completed", "invocation_id": OP_ID, "completed_at": AT, "outcome": "done", "closed_by": "agent"}
+    with path.open("wb") as handle:
+        handle.write(line(started()) + b"\n")
+        handle.write(b'{"event": "x", "v": "' + b"y" * (2 * rules.MAX_LINE_BYTES) + b'"}\n')
+        handle.write(line(done) + b"\n")
+    scan = read_scan(path, OP_ID)
+    assert scan.problems == [f"line 2: longer than {rules.MAX_LINE_BYTES} bytes"]
+    assert scan.completed == done
