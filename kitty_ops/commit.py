@@ -1,37 +1,65 @@
-"""The Op commit: one completed record (and the shared logs it changed) onto HEAD.
+"""The Op commit: completed records (and the lifecycle lines they bring) onto HEAD.
 
-Made with plumbing, so the user's work is never involved: a temporary index
-seeded from HEAD gets only the kitty-ops files, `write-tree` and `commit-tree`
-make the commit, `update-ref` moves HEAD only if it still points where it did
-(compare-and-swap), and the real index gets just those paths refreshed. The
-user's staged changes stay staged and out of the commit, unstaged edits and
-untracked files stay as they were, and the repository's commit hooks do not
-run. Anything that stops the commit raises CommitSkipped: the record stays
-pending for `kitty-ops commit --pending`.
+It follows git's own lock protocol, so that it can share a repository with a
+person at work:
+
+1. Never inside or beside a running git command. Called from a git hook
+   (`GIT_INDEX_FILE` set, or a HEAD-moving git command among its ancestors),
+   it makes no commit. Otherwise it takes `$GIT_DIR/index.lock` exactly as git
+   does (exclusive create) and, holding it, asks `kitty_ops.busy` whether a
+   person's `git commit`, merge, rebase, ... runs in this work tree; if one
+   does it lets go, waits a short bounded time, and then leaves the record
+   pending (the post-commit hook commits it when the person's command ends).
+2. Nothing is staged before the commit exists: the tree comes from a
+   temporary index, the commit from `commit-tree`, HEAD moves by `update-ref`
+   compare-and-swap, and only then does the real index (rebuilt in a copy
+   while the lock is held) get the Op's entries, by an atomic rename.
+3. `lifecycle.jsonl` lines of an Op are made here, from its record, onto
+   HEAD's version of the log, and appended to the working file at the same
+   moment: the file is never dirty.
+4. Each Op commit also commits older pending records, one commit each,
+   oldest first.
+
+What is committed is what kitty-ops read through its own no-follow open of
+the file (`kitty_ops.safefs`), never a path git resolves again; an invalid
+record is never committed. Anything that stops the commit raises
+CommitSkipped: the record stays pending for `kitty-ops commit --pending`.
 """
 from __future__ import annotations
 
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
-from kitty_ops import git
+from kitty_ops import busy, git, gitlock, lifecycle, safefs
 from kitty_ops.errors import CommitSkipped, KittyOpsError
-from kitty_ops.layout import EVENTS_DIR, SHARED_PATHS, safe_record_path
+from kitty_ops.layout import (
+    EVENTS_DIR,
+    GITATTRIBUTES_PATH,
+    LIFECYCLE_LOG_RELATIVE_PATH,
+    RECORDS_REF,
+    TARGET_CONFIG,
+    op_id_from_path,
+    record_relpath,
+)
 from kitty_ops.lock import LockTimeout, hold_file
-from kitty_ops.scan import read_scan
+from kitty_ops.scan import scan_record
+from kitty_ops.warn import warn
 
 COMMIT_LOCK_NAME = "kitty-ops-commit.lock"
 COMMIT_LOCK_SECONDS = 30.0
-GIT_LOCK_RETRY_SECONDS = 5.0
+INDEX_LOCK_SECONDS = 1.0  # how long to wait for another git command's index.lock
+BUSY_WAIT_SECONDS = 1.0  # how long to wait for a person's git command before staying pending
+LAND_ATTEMPTS = 5  # HEAD moved between preparing the commits and landing them: prepare again
 SIGN_CONFIG = "commit.gpgSign"
-T = TypeVar("T")
-
-
 OP_ID_TRAILER = "Op-Id"
+_ZERO = "0" * 40
+
+
+class NotCompleted(KittyOpsError):
+    """The Op is still open: its record is never committed."""
 
 
 def commit_subject(profile_id: str, action: str, op_id: str) -> str:
@@ -43,89 +71,187 @@ def commit_message(profile_id: str, action: str, op_id: str) -> str:
     return f"{commit_subject(profile_id, action, op_id)}\n\n{OP_ID_TRAILER}: {op_id}\n"
 
 
-def commit_op(repo_root: Path | str, op_id: str, *, sign: bool | None = None) -> str | None:
-    """Commit the completed record of `op_id`; the new commit's id.
-
-    None when HEAD already holds the record as it is. Raises CommitSkipped when
-    the commit cannot be made now, KittyOpsError for an Op that is not
-    completed (orphans are never committed). `sign` defaults to the user's
-    `commit.gpgSign` (which `git commit-tree` would ignore).
-    """
-    repo, record = _locate(repo_root, op_id)
-    message = _message_for(repo, record, op_id)
-    if sign is None:
-        sign = wants_signing(git.config_values(repo.root, [SIGN_CONFIG]))
-    try:
-        with hold_file(repo.common_dir / COMMIT_LOCK_NAME, COMMIT_LOCK_SECONDS):
-            return _retrying(lambda: _commit_once(repo, record, message, sign))
-    except LockTimeout:
-        raise CommitSkipped("another kitty-ops commit is still running") from None
-
-
-def stage_op_files(repo_root: Path | str, op_id: str) -> None:
-    """Stage the record (and the shared logs) in the real index, nothing else."""
-    repo, record = _locate(repo_root, op_id)
-    paths = _op_paths(repo, record)
-    _retrying(lambda: git.run(["update-index", "--add", "--", *paths], repo.root))
-
-
-def _locate(repo_root: Path | str, op_id: str) -> tuple[git.Repo, str]:
-    repo = git.find_repo(repo_root)
-    if repo is None:
-        raise CommitSkipped("not in a git repository")
-    return repo, f"{EVENTS_DIR}/{safe_record_path(repo.root, op_id).name}"
-
-
-def _op_paths(repo: git.Repo, record: str) -> list[str]:
-    return [record, *(path for path in SHARED_PATHS if (repo.root / path).is_file())]
-
-
-def _message_for(repo: git.Repo, record: str, op_id: str) -> str:
-    scan = read_scan(repo.root / record, op_id)
-    if scan.started is None:
-        problem = scan.problems[0] if scan.problems else "no started event"
-        raise KittyOpsError(f"{op_id}: cannot commit an unreadable record ({problem})")
-    if scan.completed is None:
-        raise KittyOpsError(f"{op_id}: not completed; open Ops are never committed")
-    return commit_message(scan.field("profile_id"), scan.field("action"), op_id)
-
-
-def _retrying(step: Callable[[], T]) -> T:
-    """Run a git step, retrying briefly while another git process holds a lock."""
-    deadline = time.monotonic() + GIT_LOCK_RETRY_SECONDS
-    while True:
-        try:
-            return step()
-        except git.GitError as exc:
-            if time.monotonic() >= deadline or not _is_transient(exc):
-                raise CommitSkipped(_explain(exc)) from None
-            time.sleep(0.05)
-
-
 def wants_signing(config: dict[str, str | None]) -> bool:
     return SIGN_CONFIG.lower() in config and git.is_true(config[SIGN_CONFIG.lower()])
 
 
-def _commit_once(repo: git.Repo, record: str, message: str, sign: bool) -> str | None:
-    _refuse_unsafe_state(repo)
-    paths = _op_paths(repo, record)
-    in_head = git.object_ids(repo, ["HEAD^{commit}", *(f"HEAD:{path}" for path in paths)])
-    parent = in_head["HEAD^{commit}"]
-    blobs = dict(zip(paths, git.hash_objects(repo, paths), strict=True))
-    changed = {path: blob for path, blob in blobs.items() if in_head[f"HEAD:{path}"] != blob}
-    if record not in changed:
-        return None
-    info = git.index_info(changed)
-    git.run(["update-index", "--add", "--index-info"], repo.root, input=info)
-    tree = _tree_with(repo, parent, info)
-    commit = _commit_tree(repo, tree, parent, message, sign)
-    git.run(
-        ["update-ref", "-m", f"commit: {message.splitlines()[0]}", "HEAD", commit, parent or ""], repo.root
-    )
-    return commit
+def target_ref(config: dict[str, str | None]) -> str | None:
+    """RECORDS_REF in ref mode (`kitty-ops.target = ref`), None for the branch (HEAD)."""
+    return RECORDS_REF if (config.get(TARGET_CONFIG.lower()) or "").strip().lower() == "ref" else None
+
+
+def _settings(repo: git.Repo, sign: bool | None, ref: str | None | bool) -> tuple[bool, str | None]:
+    """(sign, target ref) with what the caller left open (`sign` None, `ref` True) read from git config."""
+    if sign is None or ref is True:
+        config = git.config_values(repo.root, [SIGN_CONFIG, TARGET_CONFIG])
+        sign = wants_signing(config) if sign is None else sign
+        ref = target_ref(config) if ref is True else ref
+    return sign, ref if isinstance(ref, str) else None
+
+
+def commit_op(
+    repo_root: Path | str,
+    op_id: str,
+    *,
+    sign: bool | None = None,
+    ref: str | None | bool = True,
+    heal: bool = True,
+    busy_wait: float = BUSY_WAIT_SECONDS,
+) -> str | None:
+    """Commit the completed record of `op_id`; the new commit's id.
+
+    None when HEAD already holds the record as it is. With `heal`, older
+    pending records are committed first, each in its own Op commit (a problem
+    with one of them only warns). Raises CommitSkipped when the commit cannot
+    be made now, KittyOpsError for an Op that is not completed or is invalid
+    (such records are never committed). `sign` defaults to the user's
+    `commit.gpgSign` (which `git commit-tree` would ignore); `ref` (True: from
+    `kitty-ops.target`) names the ref that gets the commit instead of HEAD.
+    """
+    repo = _repo(repo_root)
+    path = record_relpath(op_id)
+    _committable(repo, path)  # refuse an open or invalid Op before taking any lock
+    sign, ref = _settings(repo, sign, ref)
+    others = [other for other in pending_paths(repo, ref) if other < path] if heal else []
+    results = commit_paths(repo, [*others, path], sign=sign, ref=ref, busy_wait=busy_wait)
+    for other in others:
+        problem = results.get(other)
+        if isinstance(problem, KittyOpsError) and not isinstance(problem, NotCompleted):
+            warn("a pending record is still not committed: %s", problem)
+    outcome = results[path]
+    if isinstance(outcome, KittyOpsError):
+        raise outcome
+    return outcome
+
+
+def commit_ops(
+    repo_root: Path | str,
+    op_ids: Sequence[str] = (),
+    *,
+    pending: bool = False,
+    busy_wait: float = BUSY_WAIT_SECONDS,
+) -> dict[str, str | None | KittyOpsError]:
+    """Commit the named Ops and, with `pending`, every completed record not yet
+    committed: `{op id: commit id, None when HEAD has it already, or the error
+    that kept it out}`, the named Ops first. Open Ops found by `pending` are
+    left alone; invalid ones are reported."""
+    repo = _repo(repo_root)
+    paths = [record_relpath(op_id) for op_id in op_ids]
+    sign, ref = _settings(repo, None, True)
+    if pending:
+        paths += [path for path in pending_paths(repo, ref) if path not in paths and not _is_open(repo, path)]
+    if not paths:
+        return {}
+    results = commit_paths(repo, paths, sign=sign, ref=ref, busy_wait=busy_wait)
+    return {op_id_from_path(path) or path: results[path] for path in paths}
+
+
+def _is_open(repo: git.Repo, path: str) -> bool:
+    try:
+        _read_record(repo, path)
+    except NotCompleted:
+        return True
+    except KittyOpsError:
+        return False
+    return False
+
+
+def commit_paths(
+    repo: git.Repo,
+    paths: Sequence[str],
+    *,
+    sign: bool | None = None,
+    ref: str | None | bool = True,
+    busy_wait: float = BUSY_WAIT_SECONDS,
+) -> dict[str, str | None | KittyOpsError]:
+    """Commit each record in `paths` (oldest first), one Op commit each, in one
+    hold of the locks, onto HEAD or (ref mode) onto `ref`. `{path: commit id,
+    None when the target has it already, or the KittyOpsError that kept it
+    out}`. CommitSkipped when nothing can be committed now."""
+    sign, ref = _settings(repo, sign, ref)
+    env = git.repo_env(repo)
+    if ref is None:  # a ref of kitty-ops' own never meets the person's commands
+        _refuse_unsafe_state(repo)
+        _wait_until_quiet(repo, busy_wait)  # before queueing for the lock: agents wait side by side
+    try:
+        with hold_file(repo.common_dir / COMMIT_LOCK_NAME, COMMIT_LOCK_SECONDS):
+            gitlock.remove_dead_temporaries(str(repo.git_dir))
+            for _ in range(LAND_ATTEMPTS):
+                with _OpCommits(repo, env, sign, sorted(paths), ref) as batch:
+                    batch.prepare()
+                    if batch.tip == batch.head or batch.land():
+                        return batch.results
+            raise CommitSkipped(f"{ref or 'HEAD'} kept moving while committing")
+    except LockTimeout:
+        raise CommitSkipped("another kitty-ops commit is still running") from None
+
+
+def pending_paths(repo: git.Repo, ref: str | None = None) -> list[str]:
+    """Records that git sees as untracked or changed under kitty-ops/ or, in ref
+    mode, that `ref` lacks or holds at another size (candidates: each is checked
+    to be completed and valid before it is committed)."""
+    env = git.repo_env(repo)
+    if ref is not None:
+        return _pending_against_ref(repo, ref, env)
+    pathspec = f":(top){EVENTS_DIR}/"
+    untracked = git.start(["ls-files", "--others", "-z", "--", pathspec], repo.root, env=env)
+    modified = git.start(["diff-files", "--name-only", "-z", "--", pathspec], repo.root, env=env)
+    found = git.split_z(git.finish(untracked)) + git.split_z(git.finish(modified))
+    return sorted({path for path in found if op_id_from_path(path)})
+
+
+def _pending_against_ref(repo: git.Repo, ref: str, env: dict[str, str]) -> list[str]:
+    committed: dict[str, int] = {}
+    if _ref_commit(repo, ref):
+        raw = git.run(["ls-tree", "-r", "-l", "-z", ref, "--", f"{EVENTS_DIR}/"], repo.root, env=env,
+                      replace_env=True).stdout
+        for entry in git.split_z(raw):
+            meta, _, path = entry.partition("\t")
+            size = meta.split()[-1]
+            committed[path] = int(size) if size.isdigit() else -1
+    found = []
+    for entry in os.scandir(repo.root / EVENTS_DIR) if (repo.root / EVENTS_DIR).is_dir() else ():
+        path = f"{EVENTS_DIR}/{entry.name}"
+        if op_id_from_path(path) and entry.is_file(follow_symlinks=False):
+            if committed.get(path) != entry.stat(follow_symlinks=False).st_size:
+                found.append(path)
+    return sorted(found)
+
+
+def _repo(repo_root: Path | str) -> git.Repo:
+    repo = git.find_repo(repo_root)
+    if repo is None:
+        raise CommitSkipped("not in a git repository")
+    return repo
+
+
+def _read_record(repo: git.Repo, path: str) -> tuple[bytes, dict, dict]:
+    """(content, started, completed) of a committable record; KittyOpsError otherwise."""
+    op_id = op_id_from_path(path) or path
+    try:
+        content = safefs.read_events_file(repo.root, path.rsplit("/", 1)[-1])
+    except FileNotFoundError:
+        raise KittyOpsError(f"{op_id}: no such Op (no {path})") from None
+    except OSError as exc:
+        raise KittyOpsError(f"{op_id}: cannot read {path}: {exc.strerror or exc}") from None
+    scan = scan_record(content, op_id)
+    if scan.problems:
+        raise KittyOpsError(f"{op_id}: {path} is invalid and is never committed ({scan.problems[0]})")
+    if scan.completed is None:
+        raise NotCompleted(f"{op_id}: not completed; open Ops are never committed")
+    return content, scan.started or {}, scan.completed
+
+
+def _committable(repo: git.Repo, path: str) -> None:
+    _read_record(repo, path)
 
 
 def _refuse_unsafe_state(repo: git.Repo) -> None:
+    if os.environ.get("GIT_INDEX_FILE"):
+        raise CommitSkipped(
+            "called from inside a running git command (GIT_INDEX_FILE is set); "
+            "the post-commit hook or the next Op commit commits it"
+        )
     operation = git.operation_in_progress(repo)
     if operation:
         raise CommitSkipped(f"{operation} is in progress; finish it first")
@@ -133,42 +259,311 @@ def _refuse_unsafe_state(repo: git.Repo) -> None:
         raise CommitSkipped("HEAD is detached; check out a branch first")
 
 
-def _tree_with(repo: git.Repo, parent: str | None, info: bytes) -> str:
-    """The tree of `parent` with the entries of `info` added: a throw-away index."""
-    temporary = str(repo.git_dir / f"kitty-ops-index.{os.getpid()}.{time.monotonic_ns()}")
-    env = {"GIT_INDEX_FILE": temporary}
+_LATER = "the post-commit hook or the next Op commit commits it"
+
+
+def _busy_reason(repo: git.Repo, running: dict[int, str] | None = None) -> str | None:
+    running = busy.busy_pids(str(repo.root), str(repo.git_dir)) if running is None else running
+    if not running:
+        return None
+    return f"{next(iter(running.values()))} is running in this work tree; {_LATER}"
+
+
+def _wait_until_quiet(repo: git.Repo, busy_wait: float) -> None:
+    """Wait up to `busy_wait` seconds for the person's HEAD-moving git commands
+    to end; CommitSkipped (and word left for the post-commit hook) if they do
+    not, and at once when this process runs inside one of them (its hook)."""
+    running = busy.busy_pids(str(repo.root), str(repo.git_dir))
+    if running:
+        inside = set(running) & set(busy.ancestors())
+        if inside:
+            raise CommitSkipped(f"called from inside {running[inside.pop()]}; {_LATER}")
+    deadline = time.monotonic() + busy_wait
+    while (reason := _busy_reason(repo, running)) is not None:
+        if time.monotonic() >= deadline:
+            busy.note_waiting(str(repo.git_dir))
+            raise CommitSkipped(reason)
+        time.sleep(0.02)
+        running = None
+
+
+class _index_lock:
+    """Hold `index.lock`, checked under it that no person's HEAD-moving git
+    command runs in this work tree (one that starts later meets the lock)."""
+
+    def __init__(self, repo: git.Repo) -> None:
+        self.repo = repo
+        self.lock: gitlock.IndexLock | None = None
+
+    def __enter__(self) -> gitlock.IndexLock:
+        try:
+            lock = gitlock.acquire(str(self.repo.git_dir), INDEX_LOCK_SECONDS)
+        except gitlock.LockHeld as exc:
+            raise CommitSkipped(str(exc)) from None
+        reason = _busy_reason(self.repo)
+        if reason is not None:
+            lock.release()
+            busy.note_waiting(str(self.repo.git_dir))
+            raise CommitSkipped(reason)
+        self.lock = lock
+        return lock
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.lock is not None:
+            self.lock.release()
+
+
+class _OpCommits:
+    """A chain of Op commits on HEAD: prepared without git's index lock (trees,
+    commits, and the real index's next version in a copy), then landed under it.
+
+    Holding index.lock is what a person's git command meets at its start, so
+    it is held only to check that HEAD and the index are still what the
+    commits were made from, and to move both.
+    """
+
+    def __init__(self, repo: git.Repo, env: dict[str, str], sign: bool, paths: list[str], ref: str | None) -> None:
+        self.repo = repo
+        self.ref = ref  # None: HEAD, its index and work tree; else a ref of kitty-ops' own
+        self.env = env
+        self.sign = sign
+        self.paths = paths
+        self.git_dir = str(repo.git_dir)
+        self.index_path = os.path.join(self.git_dir, "index")
+        self.results: dict[str, str | None | KittyOpsError] = {}
+        self.index_entries: dict[str, str] = {}  # path -> blob, for the real index
+        self.lifecycle_lines = b""
+        self.tree_index = gitlock.temporary_index_path(self.git_dir)
+        self.new_index = gitlock.temporary_index_path(self.git_dir)
+        self.head: str | None = None
+        self.tip: str | None = None
+        self.last_subject = ""
+
+    def __enter__(self) -> _OpCommits:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _remove(self.tree_index)
+        _remove(self.new_index)
+
+    def prepare(self) -> None:
+        shared = [LIFECYCLE_LOG_RELATIVE_PATH, GITATTRIBUTES_PATH]
+        for path in shared:
+            reason = safefs.unsafe_reason(self.repo.root / path)
+            if reason:
+                problem = KittyOpsError(f"{path} is {reason}; kitty-ops commits nothing next to it")
+                self.results = {record: problem for record in self.paths}
+                return
+        self.head = _ref_commit(self.repo, self.ref) if self.ref else _head_commit(self.repo)
+        self.tip = self.head
+        specs = [f"{self.head}:{path}" for path in [*shared, *self.paths]] if self.head else []
+        found = git.read_objects(self.repo.root, specs, env=self.env) if specs else {}
+        self.in_head = {path: found.get(f"{self.head}:{path}") for path in [*shared, *self.paths]}
+        self.lifecycle = self.in_head[LIFECYCLE_LOG_RELATIVE_PATH]
+        self._git(["read-tree", self.head] if self.head else ["read-tree", "--empty"], index=self.tree_index)
+        for path in self.paths:
+            try:
+                self.results[path] = self._commit_one(path)
+            except KittyOpsError as exc:
+                self.results[path] = exc
+        if self.tip != self.head and self.ref is None:
+            self._prepare_index()
+
+    def _commit_one(self, path: str) -> str | None:
+        content, started, completed = _read_record(self.repo, path)
+        in_head = self.in_head.get(path)
+        head_content = in_head[2] if in_head else None
+        if head_content == content:
+            return None
+        entries = {path: content}
+        if head_content is None or scan_record(head_content).completed is None:
+            lines = lifecycle.lines_for(started, completed)
+            if lines:
+                base = self.lifecycle[2] if self.lifecycle else b""
+                entries[LIFECYCLE_LOG_RELATIVE_PATH] = base + lines
+        if self.in_head[GITATTRIBUTES_PATH] is None and GITATTRIBUTES_PATH not in self.index_entries:
+            attributes = _read_optional(self.repo, GITATTRIBUTES_PATH)
+            if attributes is not None:
+                entries[GITATTRIBUTES_PATH] = attributes
+        blobs = {name: self._git(["hash-object", "-w", "--stdin"], input=data).strip() for name, data in entries.items()}
+        self._git(["update-index", "--add", "--index-info"], input=git.index_info(blobs), index=self.tree_index)
+        tree = self._git(["write-tree"], index=self.tree_index).strip()
+        op_id = op_id_from_path(path) or ""
+        commit = self._commit_tree(tree, commit_message(started["profile_id"], started["action"], op_id))
+        self.tip = commit
+        if LIFECYCLE_LOG_RELATIVE_PATH in entries:
+            new = entries[LIFECYCLE_LOG_RELATIVE_PATH]
+            self.lifecycle_lines += new[len(self.lifecycle[2]) if self.lifecycle else 0 :]
+            self.lifecycle = (blobs[LIFECYCLE_LOG_RELATIVE_PATH], "blob", new)
+        self.index_entries.update(blobs)
+        return commit
+
+    def _prepare_index(self) -> None:
+        """The real index with the Op's entries, in a copy; remembers which index it copied."""
+        self.index_copied = _copy(self.index_path, self.new_index)
+        entries = dict(self.index_entries)
+        if LIFECYCLE_LOG_RELATIVE_PATH in entries and self._lifecycle_staged_by_user():
+            del entries[LIFECYCLE_LOG_RELATIVE_PATH]  # the person's staged version stays
+        self._git(["update-index", "--add", "--index-info"], input=git.index_info(entries), index=self.new_index)
+
+    def _lifecycle_staged_by_user(self) -> bool:
+        staged = git.read_objects(self.repo.root, [f":{LIFECYCLE_LOG_RELATIVE_PATH}"],
+                                  env={**self.env, "GIT_INDEX_FILE": self.new_index})
+        staged_blob = (staged[f":{LIFECYCLE_LOG_RELATIVE_PATH}"] or (None,))[0]
+        head = self.in_head[LIFECYCLE_LOG_RELATIVE_PATH]
+        return staged_blob != (head[0] if head else None)
+
+    def land(self) -> bool:
+        """Under index.lock: move HEAD (compare-and-swap) and the real index, then
+        the working log. False when HEAD moved since `prepare` (prepare again).
+        In ref mode only the ref moves (compare-and-swap, with a reflog)."""
+        if self.ref is not None:
+            message = f"commit: {self.last_subject}"
+            self._git(["update-ref", "--create-reflog", "-m", message, self.ref, self.tip or "", self.head or _ZERO])
+            return True
+        with _index_lock(self.repo):
+            if _head_commit(self.repo) != self.head:
+                return False
+            if _identity(self.index_path) != self.index_copied:
+                self._prepare_index()  # the index changed meanwhile: copy it again (rare)
+            self._git(["update-ref", "-m", f"commit: {self.last_subject}", "HEAD", self.tip or "", self.head or _ZERO])
+            os.replace(self.new_index, self.index_path)
+            if self.lifecycle_lines:
+                _append_working_log(self.repo, self.lifecycle_lines, self.lifecycle[2] if self.lifecycle else b"")
+        return True
+
+    def _commit_tree(self, tree: str, message: str) -> str:
+        parents = ["-p", self.tip] if self.tip else []
+        signing = ["-S"] if self.sign else []
+        self.last_subject = message.splitlines()[0]
+        try:
+            return git.output(["commit-tree", tree, *parents, *signing, "-m", message], self.repo.root,
+                              env=self.env, replace_env=True)
+        except git.GitError as exc:
+            if "gpg" in exc.stderr.lower() or "sign" in exc.stderr.lower():
+                first = (exc.stderr.strip().splitlines() or ["no message"])[0]
+                raise CommitSkipped(f"signing the commit failed ({first})") from None
+            raise CommitSkipped(str(exc)) from None
+
+    def _git(self, args: list[str], *, input: bytes | None = None, index: str | None = None) -> str:
+        env = {**self.env, "GIT_INDEX_FILE": index} if index else self.env
+        try:
+            result = git.run(args, self.repo.root, input=input, env=env, replace_env=True)
+        except git.GitError as exc:
+            raise CommitSkipped(_explain(exc)) from None
+        return result.stdout.decode(errors="surrogateescape")
+
+
+def _head_commit(repo: git.Repo) -> str | None:
+    """The commit HEAD's branch points at, read from the ref files (no git call);
+    None for an unborn branch."""
+    ref = git.head_branch(repo)
+    if ref is None:
+        raise CommitSkipped("HEAD is detached; check out a branch first")
+    return _ref_commit(repo, ref)
+
+
+def _ref_commit(repo: git.Repo, ref: str) -> str | None:
+    """The commit `ref` (a full ref name) points at, from the ref files; None when absent."""
     try:
-        git.run(["read-tree", parent] if parent else ["read-tree", "--empty"], repo.root, env=env)
-        git.run(["update-index", "--add", "--index-info"], repo.root, input=info, env=env)
-        return git.output(["write-tree"], repo.root, env=env)
+        with open(repo.common_dir / ref, "rb") as handle:
+            return handle.read().decode().strip() or None
+    except FileNotFoundError:
+        pass
+    try:
+        with open(repo.common_dir / "packed-refs", "rb") as handle:
+            for line in handle:
+                oid, _, name = line.decode(errors="replace").strip().partition(" ")
+                if name == ref:
+                    return oid
+    except FileNotFoundError:
+        pass
+    return None
+
+
+def _identity(path: str) -> tuple[int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _read_optional(repo: git.Repo, path: str) -> bytes | None:
+    """A file under kitty-ops/ read without following links; None when absent.
+    A link or special file there is refused: nothing is committed next to it."""
+    try:
+        return safefs.read_events_file(repo.root, path.rsplit("/", 1)[-1])
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise KittyOpsError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _append_working_log(repo: git.Repo, lines: bytes, committed: bytes) -> None:
+    """Put the lifecycle lines just committed into the working file too."""
+    name = LIFECYCLE_LOG_RELATIVE_PATH.rsplit("/", 1)[-1]
+    try:
+        fd = safefs.open_in_events_dir(repo.root, name, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    except OSError as exc:
+        warn("could not write %s: %s", LIFECYCLE_LOG_RELATIVE_PATH, exc.strerror or exc)
+        return
+    try:
+        if os.fstat(fd).st_size == 0:
+            lines = committed  # a new file: all that HEAD has, ours included
+        os.write(fd, lines)
+    except OSError as exc:
+        warn("could not write %s: %s", LIFECYCLE_LOG_RELATIVE_PATH, exc.strerror or exc)
     finally:
-        for leftover in (temporary, temporary + ".lock"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
+        os.close(fd)
 
 
-def _commit_tree(repo: git.Repo, tree: str, parent: str | None, message: str, sign: bool) -> str:
-    parents = ["-p", parent] if parent else []
-    signing = ["-S"] if sign else []
+def _copy(source: str, target: str) -> tuple[int, int, int] | None:
+    """Copy the index at `source`; the identity of what was copied (None: no index yet)."""
     try:
-        return git.output(["commit-tree", tree, *parents, *signing, "-m", message], repo.root)
-    except git.GitError as exc:
-        if "gpg" in exc.stderr.lower() or "sign" in exc.stderr.lower():
-            raise CommitSkipped(f"signing the commit failed ({exc.stderr.strip().splitlines()[0]})") from None
-        raise CommitSkipped(str(exc)) from None
+        with open(source, "rb") as handle:
+            identity = _identity_of(handle.fileno())
+            data = handle.read()
+    except FileNotFoundError:
+        return None  # no index yet: git starts from an empty one
+    with open(target, "wb") as handle:
+        handle.write(data)
+    return identity
 
 
-def _is_transient(exc: git.GitError) -> bool:
-    """A lock held by another git process, or HEAD moved under us: worth a retry."""
-    return ".lock" in exc.stderr or "but expected" in exc.stderr or "cannot lock ref" in exc.stderr
+def _identity_of(fd: int) -> tuple[int, int, int]:
+    stat = os.fstat(fd)
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _remove(path: str) -> None:
+    for leftover in (path, path + ".lock"):
+        try:
+            os.unlink(leftover)
+        except FileNotFoundError:
+            pass
 
 
 def _explain(exc: git.GitError) -> str:
-    if "index.lock" in exc.stderr:
-        return "the git index is locked by another git process (index.lock)"
     if "but expected" in exc.stderr or "cannot lock ref" in exc.stderr:
-        return "HEAD kept moving while committing"
+        return "HEAD moved while committing (another program updated it)"
     return str(exc)
+
+
+def stage_op_files(repo_root: Path | str, op_id: str) -> None:
+    """Stage the record (and .gitattributes) in the real index, for a custom
+    post-completion hook that commits it itself."""
+    repo = _repo(repo_root)
+    path = record_relpath(op_id)
+    content = safefs.read_events_file(repo.root, path.rsplit("/", 1)[-1])
+    entries = {path: content}
+    attributes = _read_optional(repo, GITATTRIBUTES_PATH)
+    if attributes is not None:
+        entries[GITATTRIBUTES_PATH] = attributes
+    env = git.repo_env(repo)
+    blobs = {name: git.run(["hash-object", "-w", "--stdin"], repo.root, input=data, env=env, replace_env=True)
+             .stdout.decode().strip() for name, data in entries.items()}
+    git.run(["update-index", "--add", "--index-info"], repo.root, input=git.index_info(blobs), env=env, replace_env=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,3 +581,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     if commit:
         print(commit)
     return 0
+

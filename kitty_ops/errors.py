@@ -36,3 +36,8 @@ class OpExists(KittyOpsError, FileExistsError):
 
 class CommitSkipped(KittyOpsError):
     """The Op commit could not be made now; the record stays pending."""
+
+
+class WriteFailed(KittyOpsError):
+    """A record line could not be written whole (a full disk, a file-size limit);
+    what was written of it is cut off again."""

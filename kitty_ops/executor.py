@@ -10,12 +10,11 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kitty_ops import events, index, lifecycle
+from kitty_ops import events, index
 from kitty_ops.exclude import ensure_local_files_excluded
 from kitty_ops.layout import INDEX_PATH, safe_record_path
 from kitty_ops.propagator import propagate
 from kitty_ops.ulid import new_ulid
-from kitty_ops.warn import warn
 from kitty_ops.writer import write_completed, write_started
 
 
@@ -46,15 +45,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def _append_phase(repo_root: Path | str, started: dict, phase: str, at: str, reason: str | None = None) -> None:
-    """The lifecycle line; the record is written already, so a failure here only warns."""
-    try:
-        lifecycle.append_phase(repo_root, started, phase, at, reason)
-    except OSError as exc:
-        warn("Op %s: could not append to %s: %s", started.get("invocation_id"),
-             lifecycle.LIFECYCLE_LOG_RELATIVE_PATH, exc.strerror or exc)
-
-
 def start_invocation(repo_root: Path | str, profile_id: str, action: str, **optional: object) -> dict:
     """Write the `started` line of a new Op and index it; the started event.
 
@@ -64,7 +54,6 @@ def start_invocation(repo_root: Path | str, profile_id: str, action: str, **opti
     """
     started = events.started_event(new_ulid(), profile_id, action, _now(), **optional)
     write_started(repo_root, started)
-    _append_phase(repo_root, started, "started", started["started_at"])
     if not (Path(repo_root) / INDEX_PATH).exists():
         ensure_local_files_excluded(repo_root)
     index.append_entry(repo_root, started)  # last: the index is fresh after it
@@ -82,7 +71,7 @@ def complete_invocation(
     commit: bool = True,
     closed_by: str = "agent",
 ) -> Completion:
-    """Append the `completed` event (and links), then stage and commit the record.
+    """Append the `completed` event (and links), then make the Op commit.
 
     Committing is best effort: when it cannot be done, a WARNING is logged and
     the Completion carries the reason; the completion itself stands.
@@ -94,8 +83,6 @@ def complete_invocation(
     if commit_sha:
         links.append(events.commit_link(op_id, at, commit_sha))
     started = write_completed(repo_root, completed, links)
-    reason = None if outcome == "done" else outcome
-    _append_phase(repo_root, started, lifecycle.phase_for_outcome(outcome), at, reason)
     if not commit:
         return Completion(completed, path, None, "--no-commit")
     label = f"Op {op_id} ({started.get('profile_id')}/{started.get('action')})"

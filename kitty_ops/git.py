@@ -48,10 +48,30 @@ class GitError(KittyOpsError):
         self.stderr = stderr
 
 
+# What git exports to the hooks it runs (and rebase/am to their children): kept,
+# they would point kitty-ops' own git calls at the running command's index.
+HOOK_VARIABLES = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH",
+    "GIT_REFLOG_ACTION", "GIT_INTERNAL_SUPER_PREFIX",
+)
+
+
 def _env(extra: dict[str, str] | None) -> dict[str, str]:
     env = {**os.environ, **_QUIET_ENV}
     if extra:
         env.update(extra)
+    return env
+
+
+def repo_env(repo: Repo) -> dict[str, str]:
+    """The whole environment for git calls of the commit path: the variables a
+    running git command exports to its hooks removed, and the repository the
+    user asked for named explicitly."""
+    env = {name: value for name, value in os.environ.items() if name not in HOOK_VARIABLES}
+    env.update(_QUIET_ENV)
+    env["GIT_DIR"] = str(repo.git_dir)
+    env["GIT_WORK_TREE"] = str(repo.root)
     return env
 
 
@@ -63,8 +83,12 @@ def run(
     env: dict[str, str] | None = None,
     check: bool = True,
     timeout: float | None = None,
+    replace_env: bool = False,
 ) -> subprocess.CompletedProcess:
-    """Run `git <args>` in `cwd`; GitError on failure (when `check`) or timeout."""
+    """Run `git <args>` in `cwd`; GitError on failure (when `check`) or timeout.
+
+    `env` adds to the environment, or is the whole of it with `replace_env`.
+    """
     import subprocess
 
     try:
@@ -74,7 +98,7 @@ def run(
             input=input,
             stdin=None if input is not None else subprocess.DEVNULL,
             capture_output=True,
-            env=_env(env),
+            env=env if replace_env and env is not None else _env(env),
             timeout=timeout or GIT_TIMEOUT_SECONDS,
         )
     except subprocess.TimeoutExpired:
@@ -99,7 +123,7 @@ class Running:
         self.popen = None
 
 
-def start(args: list[str], cwd: Path | str = ".") -> Running:
+def start(args: list[str], cwd: Path | str = ".", env: dict[str, str] | None = None) -> Running:
     """Start `git <args>` without waiting, to run several queries side by side.
 
     Spawned with `os.posix_spawnp` where there is one: the orphan hook runs
@@ -112,7 +136,7 @@ def start(args: list[str], cwd: Path | str = ".") -> Running:
 
         pipe = subprocess.PIPE
         running.popen = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, env=_env(None)
+            command, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, env=env or _env(None)
         )
         return running
     out_read, out_write = os.pipe()
@@ -123,7 +147,7 @@ def start(args: list[str], cwd: Path | str = ".") -> Running:
         (os.POSIX_SPAWN_DUP2, err_write, 2),
     ]
     try:
-        running.pid = os.posix_spawnp("git", command, _env(None), file_actions=actions)
+        running.pid = os.posix_spawnp("git", command, env or _env(None), file_actions=actions)
     except OSError as exc:
         os.close(out_read)
         os.close(err_read)
@@ -260,6 +284,15 @@ def operation_in_progress(repo: Repo) -> str | None:
 
 def head_branch(repo: Repo) -> str | None:
     """The full ref HEAD points at (`refs/heads/main`), None when detached."""
+    try:
+        with open(repo.git_dir / "HEAD", "rb") as handle:
+            head = handle.read(4096).decode(errors="surrogateescape").strip()
+        if head.startswith("ref: refs/"):
+            return head[len("ref: "):]
+        if len(head) in (40, 64) and all(char in "0123456789abcdef" for char in head):
+            return None
+    except OSError:
+        pass
     result = run(["symbolic-ref", "-q", "HEAD"], repo.root, check=False)
     return result.stdout.decode().strip() or None if result.returncode == 0 else None
 
@@ -324,6 +357,30 @@ def read_blobs(repo_root: Path | str, specs: list[str]) -> dict[str, bytes | Non
         contents[spec] = raw[header_end + 1 : header_end + 1 + size]
         offset = header_end + 1 + size + 1
     return contents
+
+
+def read_objects(
+    repo_root: Path | str, specs: list[str], env: dict[str, str] | None = None
+) -> dict[str, tuple[str, str, bytes] | None]:
+    """`{spec: (object id, type, content)}` for object names (`HEAD`,
+    `HEAD:path`, `:path`), None where there is none; one `cat-file --batch`.
+    `env`, when given, is the whole environment (see `repo_env`)."""
+    stdin = "".join(f"{spec}\n" for spec in specs).encode(errors="surrogateescape")
+    raw = run(["cat-file", "--batch"], repo_root, input=stdin, env=env, replace_env=env is not None).stdout
+    found: dict[str, tuple[str, str, bytes] | None] = {}
+    offset = 0
+    for spec in specs:
+        header_end = raw.index(b"\n", offset)
+        header = raw[offset:header_end].split()
+        if len(header) < 3 or header[-1] == b"missing":
+            found[spec] = None
+            offset = header_end + 1
+            continue
+        size = int(header[2])
+        content = raw[header_end + 1 : header_end + 1 + size]
+        found[spec] = (header[0].decode(), header[1].decode(), content)
+        offset = header_end + 1 + size + 1
+    return found
 
 
 def last_commit(repo_root: Path | str, path: str) -> str | None:

@@ -9,7 +9,10 @@ from kitty_ops.writer import ensure_events_dir
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 HOOKS_REPO = "https://github.com/kitty-ops/kitty-ops"
-HOOK_IDS = ("kitty-ops-orphans", "kitty-ops-validate")
+HOOK_IDS = ("kitty-ops-orphans", "kitty-ops-validate", "kitty-ops-post-commit")
+# One `pre-commit install` installs every stage the hooks use.
+INSTALL_HOOK_TYPES = ("pre-commit", "post-commit")
+INSTALL_HOOK_TYPES_LINE = f"default_install_hook_types: [{', '.join(INSTALL_HOOK_TYPES)}]\n"
 
 
 def precommit_entry(indent: str = "  ") -> str:
@@ -40,7 +43,7 @@ def add_precommit_entry(repo_root: Path | str) -> str:
     """
     path = Path(repo_root) / PRE_COMMIT_CONFIG
     if not path.exists():
-        path.write_text("repos:\n" + precommit_entry())
+        path.write_text(INSTALL_HOOK_TYPES_LINE + "repos:\n" + precommit_entry())
         return f"created {PRE_COMMIT_CONFIG}"
     text = path.read_text()
     if any(hook in text for hook in HOOK_IDS):
@@ -51,5 +54,7 @@ def add_precommit_entry(repo_root: Path | str) -> str:
     item = re.search(r"^([ \t]*)- ", text[text.rindex("\nrepos:") if "\nrepos:" in text else 0 :], re.M)
     indent = item.group(1) if item else "  "
     separator = "" if text.endswith("\n") else "\n"
+    if not re.search(r"^default_install_hook_types:", text, re.M):
+        text = re.sub(r"^repos:", lambda match: INSTALL_HOOK_TYPES_LINE + match[0], text, count=1, flags=re.M)
     path.write_text(text + separator + precommit_entry(indent))
     return f"added kitty-ops hooks to {PRE_COMMIT_CONFIG}"

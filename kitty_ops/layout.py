@@ -22,6 +22,10 @@ SHARED_PATHS = (LIFECYCLE_LOG_RELATIVE_PATH, GITATTRIBUTES_PATH)
 
 RECORD_SUFFIX = ".jsonl"
 
+# Ref mode (`git config kitty-ops.target ref`): Op commits go to this ref, never HEAD.
+RECORDS_REF = "refs/kitty-ops/records"
+TARGET_CONFIG = "kitty-ops.target"
+
 
 def record_relpath(op_id: str) -> str:
     """`kitty-ops/<op_id>.jsonl`, for an id that is an exact ULID (else ValueError)."""

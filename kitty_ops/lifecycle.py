@@ -1,53 +1,49 @@
 """The mission timeline, `kitty-ops/lifecycle.jsonl`: one line per phase of an Op.
 
-Only Ops that carry a `mission_id` write here. The file is append-only and
-git-tracked; Op commits carry it along where it changed.
+Only Ops that carry a `mission_id` have lines here. The lines of an Op are
+made from its record by its Op commit (`kitty_ops.commit`), onto HEAD's
+version of the file, and written into the working file at the same moment:
+the file is only ever appended to and never dirty, so that pre-commit's
+stash of unstaged changes can never lose a line.
 """
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 from kitty_ops.layout import LIFECYCLE_LOG_RELATIVE_PATH
 
-__all__ = ["LIFECYCLE_LOG_RELATIVE_PATH", "append_phase", "phase_for_outcome"]
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+__all__ = ["LIFECYCLE_LOG_RELATIVE_PATH", "phase_line", "lines_for", "phase_for_outcome"]
 
 
-def phase_for_outcome(outcome: str) -> str:
+def phase_for_outcome(outcome: str | None) -> str:
     return "completed" if outcome == "done" else "failed"
 
 
-def append_phase(
-    repo_root: Path | str,
-    started: dict,
-    phase: str,
-    at: str,
-    reason: str | None = None,
-) -> bool:
-    """Append one phase line for the Op whose started event is `started`.
-
-    Returns False (and writes nothing) when the Op carries no mission_id.
-    """
-    mission_id = started.get("mission_id")
-    if not mission_id:
-        return False
-    line = {
+def phase_line(started: dict, phase: str, at: str, reason: str | None = None) -> dict:
+    """The lifecycle line of one phase of the Op whose started event is `started`."""
+    return {
         "agent": started.get("actor") or "unknown",
         "at": at,
         "canonical_action_id": f"{started.get('profile_id')}::{started.get('action')}",
         "invocation_id": started.get("invocation_id"),
-        "mission_id": mission_id,
+        "mission_id": started.get("mission_id"),
         "phase": phase,
         "reason": reason,
         "wp_id": started.get("wp_id"),
     }
-    path = Path(repo_root) / LIFECYCLE_LOG_RELATIVE_PATH
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o644)
-    try:
-        os.write(fd, json.dumps(line).encode() + b"\n")
-    finally:
-        os.close(fd)
-    return True
+
+
+def lines_for(started: dict, completed: dict) -> bytes:
+    """The `started` and completion lines of a completed Op; empty without a mission_id.
+
+    The started line keeps the Op's start time.
+    """
+    if not started.get("mission_id"):
+        return b""
+    outcome = completed.get("outcome")
+    lines = [
+        phase_line(started, "started", started.get("started_at", "")),
+        phase_line(started, phase_for_outcome(outcome), completed.get("completed_at", ""),
+                   None if outcome == "done" else outcome),
+    ]
+    return b"".join(json.dumps(line).encode() + b"\n" for line in lines)

@@ -15,10 +15,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kitty_ops import git
-from kitty_ops.commit import SIGN_CONFIG, commit_op, stage_op_files, wants_signing
+from kitty_ops.commit import SIGN_CONFIG, commit_op, stage_op_files, target_ref, wants_signing
 from kitty_ops.errors import KittyOpsError, UnsafePath
 from kitty_ops.exclude import ensure_local_files_excluded
-from kitty_ops.layout import PROPAGATION_ERRORS_PATH, record_relpath
+from kitty_ops.layout import PROPAGATION_ERRORS_PATH, TARGET_CONFIG, record_relpath
 from kitty_ops.safefs import open_in_events_dir
 from kitty_ops.warn import warn
 
@@ -50,13 +50,14 @@ def configured_hook(repo_root: Path | str, config: dict[str, str | None] | None 
 
 def propagate(repo_root: Path | str, op_id: str, label: str) -> Propagation:
     """Stage and commit a completed record; `label` names the Op in warnings."""
-    config = git.config_values(repo_root, [HOOK_CONFIG, SIGN_CONFIG]) if git.find_repo(repo_root) else {}
+    names = [HOOK_CONFIG, SIGN_CONFIG, TARGET_CONFIG]
+    config = git.config_values(repo_root, names) if git.find_repo(repo_root) else {}
     hook = configured_hook(repo_root, config)
     try:
         if hook:
             _run_custom_hook(repo_root, op_id, hook)
             return Propagation()
-        return Propagation(commit=commit_op(repo_root, op_id, sign=wants_signing(config)))
+        return Propagation(commit=commit_op(repo_root, op_id, sign=wants_signing(config), ref=target_ref(config)))
     except KittyOpsError as exc:
         problem = str(exc)
     except OSError as exc:

@@ -1,4 +1,4 @@
-"""Writing Op record files: exclusive create, append-only, never through a link."""
+"""Writing Op record files: exclusive create, append-only, whole lines or none, never through a link."""
 from __future__ import annotations
 
 import errno
@@ -7,12 +7,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from kitty_ops import safefs
 from kitty_ops.errors import (
     AlreadyCompleted,
     InvalidInput,
     KittyOpsError,
     OpExists,
     UnknownOp,
+    UnsafePath,
+    WriteFailed,
 )
 from kitty_ops.events import to_line
 from kitty_ops.layout import (
@@ -31,8 +34,8 @@ __all__ = ["EVENTS_DIR", "INDEX_PATH", "write_started", "write_completed"]
 # An event: a dict from `kitty_ops.events`, or a model from `kitty_ops.record`.
 Event = Any
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 COMPLETION_LOCK_SECONDS = 10.0
+GITATTRIBUTES_NAME = GITATTRIBUTES_PATH.rsplit("/", 1)[-1]
 
 
 def ensure_events_dir(repo_root: Path | str) -> Path:
@@ -40,46 +43,88 @@ def ensure_events_dir(repo_root: Path | str) -> Path:
     directory = Path(repo_root) / EVENTS_DIR
     refuse_link(directory, EVENTS_DIR)
     directory.mkdir(exist_ok=True)
-    attributes = Path(repo_root) / GITATTRIBUTES_PATH
-    if not attributes.exists() and not attributes.is_symlink():
-        attributes.write_text(GITATTRIBUTES_TEXT)
+    try:
+        fd = safefs.open_in_events_dir(repo_root, GITATTRIBUTES_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    except (FileExistsError, UnsafePath):
+        return directory  # there already (a link is refused where it would be committed)
+    try:
+        write_all(fd, GITATTRIBUTES_TEXT.encode(), GITATTRIBUTES_PATH)
+    finally:
+        os.close(fd)
     return directory
 
 
+def write_all(fd: int, data: bytes, shown: str) -> None:
+    """Write all of `data` at the end of `fd` and flush it to disk, or cut the
+    file back to where it was and raise WriteFailed naming the cause."""
+    size = os.fstat(fd).st_size
+    view = memoryview(data)
+    try:
+        while view:
+            written = os.write(fd, view)
+            if written <= 0:
+                raise OSError(errno.EIO, "nothing was written")
+            view = view[written:]
+        os.fsync(fd)
+    except OSError as exc:
+        try:
+            os.ftruncate(fd, size)
+        except OSError:
+            pass
+        raise WriteFailed(f"{shown}: the line could not be written: {exc.strerror or exc}") from None
+
+
 def write_started(repo_root: Path | str, started: Event) -> Path:
-    """Create the record file with its `started` line; OpExists if it is there."""
+    """Create the record file with its whole `started` line; OpExists if it is there.
+
+    The line is written to a temporary file first and linked into place, so a
+    record file never exists without its complete first line.
+    """
     op_id = _op_id(started)
     ensure_events_dir(repo_root)
     path = safe_record_path(repo_root, op_id)
+    temporary = f".{path.name}.{os.getpid()}.tmp"
+    fd = safefs.open_in_events_dir(repo_root, temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+        try:
+            write_all(fd, _lines([started]), f"{EVENTS_DIR}/{path.name}")
+        finally:
+            os.close(fd)
+        _link_into_place(repo_root, temporary, path.name, op_id)
+    finally:
+        _unlink_in_events_dir(repo_root, temporary)
+    return path
+
+
+def _link_into_place(repo_root: Path | str, temporary: str, name: str, op_id: str) -> None:
+    directory = safefs.open_events_dir(repo_root)
+    try:
+        os.link(temporary, name, src_dir_fd=directory, dst_dir_fd=directory, follow_symlinks=False)
     except FileExistsError:
         raise OpExists(f"{op_id}: a record with this id already exists") from None
-    try:
-        os.write(fd, _lines([started]))
     finally:
-        os.close(fd)
-    return path
+        os.close(directory)
+
+
+def _unlink_in_events_dir(repo_root: Path | str, name: str) -> None:
+    try:
+        directory = safefs.open_events_dir(repo_root)
+    except OSError:
+        return
+    try:
+        os.unlink(name, dir_fd=directory)
+    except FileNotFoundError:
+        pass
+    finally:
+        os.close(directory)
 
 
 def _open_for_append(repo_root: Path | str, op_id: str) -> int:
     path = safe_record_path(repo_root, op_id)
     try:
-        return os.open(path, os.O_RDWR | os.O_APPEND | _NOFOLLOW)
+        return safefs.open_in_events_dir(repo_root, path.name, os.O_RDWR | os.O_APPEND)
     except FileNotFoundError:
         raise UnknownOp(f"{op_id}: no such Op (no {EVENTS_DIR}/{op_id}.jsonl)") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            refuse_link(Path(repo_root) / EVENTS_DIR / f"{op_id}.jsonl", f"{EVENTS_DIR}/{op_id}.jsonl")
-        raise
-
-
-def _read_fd(fd: int) -> bytes:
-    os.lseek(fd, 0, os.SEEK_SET)
-    chunks = []
-    while chunk := os.read(fd, 1 << 16):
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _append_locked(repo_root: Path | str, op_id: str, lines: bytes, check) -> dict:
@@ -90,12 +135,12 @@ def _append_locked(repo_root: Path | str, op_id: str, lines: bytes, check) -> di
     fd = _open_for_append(repo_root, op_id)
     try:
         with hold_fd(fd, COMPLETION_LOCK_SECONDS):
-            data = _read_fd(fd)
+            data = safefs.read_fd(fd)
             scan = scan_record(data, op_id)
             check(scan)
             if data and not data.endswith(b"\n"):
                 lines = b"\n" + lines  # never glue onto a torn line
-            os.write(fd, lines)
+            write_all(fd, lines, f"{EVENTS_DIR}/{op_id}.jsonl")
             return scan.started
     except LockTimeout:
         raise KittyOpsError(f"{op_id}: the record is locked by another process") from None

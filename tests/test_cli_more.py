@@ -79,10 +79,14 @@ def test_init_write_creates_or_extends_the_pre_commit_config(committed_repo):
     result = kitty_ops("init", "--write", cwd=committed_repo)
     assert result.returncode == 0, result.stderr
     text = config.read_text()
-    assert text.startswith("# my hooks\nrepos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n")
+    assert text.startswith(
+        "# my hooks\ndefault_install_hook_types: [pre-commit, post-commit]\nrepos:\n"
+        "  - repo: https://github.com/pre-commit/pre-commit-hooks\n"
+    )
     assert "  - repo: https://github.com/kitty-ops/kitty-ops\n" in text and "      - id: kitty-ops-orphans\n" in text
     import yaml  # pre-commit's dependency: the file must stay valid YAML
 
+    assert yaml.safe_load(text)["default_install_hook_types"] == ["pre-commit", "post-commit"]
     repos = yaml.safe_load(text)["repos"]
     assert [repo["repo"] for repo in repos] == ["https://github.com/pre-commit/pre-commit-hooks", "https://github.com/kitty-ops/kitty-ops"]
     again = kitty_ops("init", "--write", cwd=committed_repo)

@@ -261,7 +261,7 @@ def test_a_failing_hook_is_logged_and_recorded_and_the_completion_stands(committ
 
 
 def test_a_held_index_lock_leaves_pending_after_a_bounded_retry(committed_repo, monkeypatch):
-    monkeypatch.setattr(commit_module, "GIT_LOCK_RETRY_SECONDS", 0.5)
+    monkeypatch.setattr(commit_module, "INDEX_LOCK_SECONDS", 0.5)
     lock = committed_repo / ".git" / "index.lock"
     lock.write_text("")
     op_id = op(committed_repo)
@@ -347,10 +347,10 @@ def test_commit_by_id_commits_each_named_op(committed_repo):
     complete_invocation(committed_repo, second, commit=False)
     result = kitty_ops(committed_repo, "commit", second, first)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0].startswith(f"{second} committed ")
-    assert git(committed_repo, "log", "--format=%s", "-2").splitlines() == [
-        f"op(implementer): implement [{first[:8]}]",
+    assert [line.split()[:2] for line in result.stdout.splitlines()] == [[second, "committed"], [first, "committed"]]
+    assert git(committed_repo, "log", "--format=%s", "-2").splitlines() == [  # oldest first
         f"op(implementer): review [{second[:8]}]",
+        f"op(implementer): implement [{first[:8]}]",
     ]
     again = kitty_ops(committed_repo, "commit", first)
     assert again.returncode == 0 and again.stdout == f"{first} already committed\n"
@@ -405,11 +405,13 @@ def test_a_commit_that_cannot_even_start_still_leaves_the_op_completed(committed
     assert '"completed"' in (committed_repo / "kitty-ops" / f"{op_id}.jsonl").read_text()
 
 
-def test_a_broken_lifecycle_log_only_warns(committed_repo):
+def test_a_lifecycle_log_that_is_not_a_file_keeps_the_op_pending(committed_repo):
     (committed_repo / "kitty-ops").mkdir()
     (committed_repo / "kitty-ops" / "lifecycle.jsonl").mkdir()
     started = kitty_ops(committed_repo, "start", "--profile", "p", "--action", "a", "--mission-id", "M1")
-    assert started.returncode == 0 and "could not append to kitty-ops/lifecycle.jsonl" in started.stderr
+    assert started.returncode == 0, started.stderr
     op_id = started.stdout.strip()
     completed = kitty_ops(committed_repo, "complete", op_id)
-    assert completed.returncode == 0 and "committed" in completed.stdout
+    assert completed.returncode == 0
+    assert "kitty-ops/lifecycle.jsonl is a directory; kitty-ops commits nothing next to it" in completed.stderr
+    assert git(committed_repo, "log", "-1", "--format=%s") == "initial"

@@ -36,10 +36,10 @@ def test_orphans_are_records_without_completed_and_never_the_other_files(committ
 
 
 def test_pending_is_completed_but_not_committed(committed_repo):
-    pending = open_op(committed_repo)
-    complete_invocation(committed_repo, pending, commit=False)
     committed = open_op(committed_repo)
     complete_invocation(committed_repo, committed)
+    pending = open_op(committed_repo)
+    complete_invocation(committed_repo, pending, commit=False)
     open_op(committed_repo)
     assert [entry["invocation_id"] for entry in find_pending(committed_repo)] == [pending]
 
@@ -70,7 +70,7 @@ def test_json_shape_and_exit_code_when_problems_exist(committed_repo):
     result = doctor("--json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
-    assert set(report) == {"orphans", "pending", "invalid"}
+    assert set(report) == {"orphans", "pending", "invalid", "stale_locks"}
     [orphan_entry] = report["orphans"]
     assert ENTRY_KEYS <= set(orphan_entry)
     assert (orphan_entry["invocation_id"], orphan_entry["profile_id"], orphan_entry["action"]) == (orphan, "reviewer", "review")
@@ -121,7 +121,7 @@ def test_clean_repositories_exit_zero(corpus_repo):
     result = doctor()
     assert result.exit_code == 0
     assert result.stdout == "All Op records are complete, committed and valid.\n"
-    assert json.loads(doctor("--json").stdout) == {"orphans": [], "pending": [], "invalid": []}
+    assert json.loads(doctor("--json").stdout) == {"orphans": [], "pending": [], "invalid": [], "stale_locks": []}
 
 
 def test_close_stale_closes_and_commits_stale_orphans_and_leaves_fresh_ones(committed_repo):

@@ -90,7 +90,8 @@ def test_completed_but_uncommitted_records_are_not_orphans(committed_repo, capsy
     op_id = open_op(committed_repo, hours_ago=50)
     complete_invocation(committed_repo, op_id, commit=False)
     assert main([]) == 0
-    assert capsys.readouterr().out == ""
+    out = capsys.readouterr().out
+    assert "orphan" not in out and out.count("\n") == 1 and "completed but not committed" in out
 
 
 def test_committed_records_are_not_read(corpus_repo, capsys):
@@ -165,3 +166,12 @@ def test_a_damaged_stale_orphan_blocks_with_the_fix_that_works(committed_repo, c
         f"  its record is damaged (line 2: torn last line): repair kitty-ops/{op_id}.jsonl by hand,"
         f" then close it: kitty-ops complete {op_id} --outcome abandoned",
     ]
+
+
+def test_a_completed_record_left_pending_is_named_as_a_warning(committed_repo, capsys):
+    op_id = open_op(committed_repo, profile_id="reviewer", action="review")
+    complete_invocation(committed_repo, op_id, commit=False)
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert f"warning: kitty-ops/{op_id}.jsonl: Op {op_id} (reviewer: review, started 0.0h ago)" in out
+    assert "is completed but not committed: kitty-ops commit --pending" in out

@@ -250,11 +250,18 @@ def test_one_crafted_line_spoils_nothing_else(committed_repo, capsys):
     relisted = json.loads(kitty_ops_cli("list", "--json", cwd=committed_repo).stdout)  # now from the index
     assert {op["invocation_id"]: op["status"] for op in relisted} == {op["invocation_id"]: op["status"] for op in listed}
     pending = kitty_ops_cli("commit", "--pending", cwd=committed_repo)
-    assert pending.returncode == 0, pending.stderr
+    assert pending.returncode == 1  # the valid ones are committed, each invalid one is reported
     assert git(committed_repo, "log", "--format=%s", "--grep=^op(").splitlines() == [
         f"op(implementer): implement [{last[:8]}]", f"op(implementer): implement [{first[:8]}]"
     ]
-    assert "Traceback" not in pending.stderr
+    assert sorted(pending.stderr.splitlines()) == sorted(
+        f"kitty-ops: error: {op_id}: kitty-ops/{op_id}.jsonl is invalid and is never committed ({problem})"
+        for op_id, problem in (
+            (deep, "line 2: nested more than 32 levels deep"),
+            (escaped_nul, "line 2: evidence_ref: must not contain a NUL character"),
+            (raw_nul, "line 2: not valid JSON"),
+        )
+    )
 
 
 def test_a_nan_confidence_is_refused_before_anything_is_written(committed_repo):

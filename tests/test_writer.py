@@ -176,14 +176,19 @@ def test_records_are_written_outside_git_too(tmp_path):
     assert (tmp_path / "kitty-ops" / f"{record['invocation_id']}.jsonl").read_text().count("\n") == 2
 
 
-def test_lifecycle_lines_only_for_ops_with_a_mission(repo):
+def test_lifecycle_lines_only_for_ops_with_a_mission_made_by_the_op_commit(repo):
     plain = start_invocation(repo, "implementer", "implement")
-    complete_invocation(repo, plain["invocation_id"], commit=False)
+    complete_invocation(repo, plain["invocation_id"])
     assert not (repo / "kitty-ops" / "lifecycle.jsonl").exists()
     mission = start_invocation(repo, "implementer", "implement", mission_id="M1", wp_id="WP01", actor="claude")
-    complete_invocation(repo, mission["invocation_id"], "abandoned", commit=False)
-    lines = [json.loads(line) for line in (repo / "kitty-ops" / "lifecycle.jsonl").read_text().splitlines()]
+    assert not (repo / "kitty-ops" / "lifecycle.jsonl").exists()  # nothing dirty while the Op runs
+    complete_invocation(repo, mission["invocation_id"], "abandoned")
+    text = (repo / "kitty-ops" / "lifecycle.jsonl").read_text()
+    assert git(repo, "show", "HEAD:kitty-ops/lifecycle.jsonl") + "\n" == text
+    assert git(repo, "status", "--porcelain") == ""
+    lines = [json.loads(line) for line in text.splitlines()]
     assert [(line["phase"], line["reason"]) for line in lines] == [("started", None), ("failed", "abandoned")]
+    assert lines[0]["at"] == mission["started_at"]
     assert {line["invocation_id"] for line in lines} == {mission['invocation_id']}
     assert lines[0]["agent"] == "claude" and lines[0]["wp_id"] == "WP01" and lines[0]["mission_id"] == "M1"
     assert set(lines[0]) == {"canonical_action_id", "at", "agent", "mission_id", "wp_id", "reason", "invocation_id", "phase"}

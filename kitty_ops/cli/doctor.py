@@ -48,13 +48,18 @@ def ops(repo, close_stale, threshold_hours, as_json) -> int:
     report = doctor_ops.doctor_report(repo)
     for entry in report["orphans"]:
         entry["stale"] = doctor_ops.is_stale(entry, threshold_hours)
-    found = any(report.values())
+    locks = doctor_ops.stale_locks(repo)
+    found = any(report.values()) or bool(locks)
     if as_json:
-        echo_json({**report, **({"closed": closed} if closed is not None else {})})
+        echo_json({**report, "stale_locks": locks, **({"closed": closed} if closed is not None else {})})
         return EXIT_PROBLEM if found else EXIT_OK
     if closed is not None:
         _print_sweep(closed)
-    _print_report(report, threshold_hours)
+    for lock in locks:
+        click.echo(_style(f"A stale lock left by a killed kitty-ops: {lock['path']}", fg="red", bold=True))
+        click.echo(f"  no git command can run until it is gone: {lock['command']}")
+    if not locks or any(report.values()):
+        _print_report(report, threshold_hours)
     return EXIT_PROBLEM if found else EXIT_OK
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 
 from kitty_ops.cli.common import echo_json, json_option, repo_option
-from kitty_ops.commit import commit_op
-from kitty_ops.errors import EXIT_OK, KittyOpsError
+from kitty_ops.commit import commit_ops
+from kitty_ops.errors import EXIT_OK, InvalidInput, KittyOpsError
 from kitty_ops.executor import complete_invocation, start_invocation
 from kitty_ops.rules import OUTCOMES
 
@@ -94,28 +94,25 @@ def complete(repo, op_id, outcome, evidence_ref, artifacts, commit_sha, no_commi
 @click.option("--pending", is_flag=True, help="Commit every completed record not yet committed.")
 @repo_option
 def commit(repo, op_ids, pending) -> int:
-    """Make the Op commit of completed records, one commit per Op.
+    """Make the Op commit of completed records, one commit per Op, oldest first.
 
     \b
     Example:
       kitty-ops commit --pending
     """
-    if pending:
-        from kitty_ops.doctor.ops import find_pending
-
-        op_ids = (*op_ids, *(entry["invocation_id"] for entry in find_pending(repo)))
-        if not op_ids:
-            click.echo("nothing pending")
-            return EXIT_OK
-    if not op_ids:
+    if not op_ids and not pending:
         raise click.UsageError("name an OP_ID or give --pending")
+    try:
+        results = commit_ops(repo, list(dict.fromkeys(op_ids)), pending=pending)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    if not results:
+        click.echo("nothing pending")
     code = EXIT_OK
-    for op_id in dict.fromkeys(op_ids):
-        try:
-            sha = commit_op(repo, op_id)
-        except KittyOpsError as exc:
-            click.echo(f"kitty-ops: error: {exc}", err=True)
-            code = max(code, exc.exit_code)
-            continue
-        click.echo(f"{op_id} committed {sha[:12]}" if sha else f"{op_id} already committed")
+    for op_id, result in results.items():
+        if isinstance(result, KittyOpsError):
+            click.echo(f"kitty-ops: error: {result}", err=True)
+            code = max(code, result.exit_code)
+        else:
+            click.echo(f"{op_id} committed {result[:12]}" if result else f"{op_id} already committed")
     return code

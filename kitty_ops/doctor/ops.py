@@ -114,6 +114,15 @@ def unsafe_files(root: Path) -> list[dict]:
     return found
 
 
+def stale_locks(repo_root: Path | str) -> list[dict]:
+    """index.lock files left by a killed kitty-ops: `{"path", "command"}` each."""
+    from kitty_ops.gitlock import stale_lock
+
+    repo = git.find_repo(repo_root)
+    path = stale_lock(str(repo.git_dir)) if repo else None
+    return [{"path": path, "command": f"rm {path}"}] if path else []
+
+
 def next_command(kind: str, entry: dict) -> str:
     """The command that settles an `orphans` or `pending` entry of the report."""
     if kind == "orphans":

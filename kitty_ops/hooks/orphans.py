@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 
-from kitty_ops import git, rules
+from kitty_ops import busy, git, rules
 from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.scan import RecordScan, age_hours, read_scan, scan_record
 
@@ -73,8 +73,15 @@ def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: d
     blocking, warnings = [], []
     for path in paths:
         scan = read_scan(path, _op_id(path))
-        if not rules.is_orphan(scan):
-            continue  # not an Op yet (doctor lists it as invalid), or completed and pending
+        if scan.started is None:
+            continue  # not an Op yet (doctor lists it as invalid)
+        if scan.completed is not None:
+            if rules.is_committable(scan):  # an invalid one is doctor's: commit --pending leaves it
+                warnings.append(
+                    f"warning: {describe(path, scan, now)} is completed but not committed:"
+                    " kitty-ops commit --pending"
+                )
+            continue
         age = age_hours(scan.started.get("started_at"), now)
         if strict or rules.is_stale(age, max_age_hours):
             why = "is an orphan (--strict)" if strict else f"is a stale orphan (open over {max_age_hours:g}h)"
@@ -142,6 +149,7 @@ def _parse_with_argparse(argv: Sequence[str]) -> tuple[float, bool]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     max_age, strict = parse_args(sys.argv[1:] if argv is None else argv)
+    busy.mark_from_hook()
     try:
         blocking, warnings = find_orphan_problems(max_age, strict)
     except (OSError, git.GitError) as exc:
