@@ -14,7 +14,8 @@ string `event`, and, for a known event type, each field follows its rule
 only `started`, at most one `completed` follows it, and every
 `invocation_id` is the file's name.
 
-Standard library only, and no `re`: the pre-commit hooks import this module.
+Standard library only (str methods, no regular expressions of its own): the
+pre-commit hooks import this module.
 """
 from __future__ import annotations
 
