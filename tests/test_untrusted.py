@@ -268,3 +268,16 @@ def test_a_nan_confidence_is_refused_before_anything_is_written(committed_repo):
     with pytest.raises(InvalidInput, match="^router_confidence: must be a string or a finite number$"):
         kitty_ops.start("p", "a", repo=committed_repo, router_confidence=float("nan"))
     assert list(committed_repo.glob("kitty-ops/01*.jsonl")) == []
+
+
+@pytest.mark.parametrize("name", [".gitattributes", "lifecycle.jsonl"])
+def test_an_op_commit_never_carries_what_a_committed_symlink_points_at(home, tmp_path, monkeypatch, name):
+    clone = clone_of(home, tmp_path, {name: LINKS[name]}, monkeypatch)
+    op_id = kitty_ops_cli("start", "--profile", "p", "--action", "a", "--mission-id", "M1", cwd=clone).stdout.strip()
+    completed = kitty_ops_cli("complete", op_id, cwd=clone)
+    assert completed.returncode == 0, completed.stderr  # completed, left pending, with the reason
+    assert f"kitty-ops/{name} is a symbolic link" in completed.stdout and "Traceback" not in completed.stderr
+    history = git(clone, "log", "--all", "-p", "--format=%B")
+    assert "PRIVATE KEY" not in history
+    assert git(clone, "ls-files", "-s", f"kitty-ops/{name}").startswith("120000 ")  # still the link, never its target
+    assert untouched(home)
