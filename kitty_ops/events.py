@@ -8,42 +8,13 @@ models use the same functions.
 """
 from __future__ import annotations
 
-import json
-
+from kitty_ops import rules
 from kitty_ops.errors import InvalidInput
-from kitty_ops.scan import OUTCOMES
+from kitty_ops.rules import CLOSED_BY, MAX_TOKEN_LENGTH, OUTCOMES, check_token  # noqa: F401 (re-exported)
 from kitty_ops.ulid import require_ulid
 
-MAX_TOKEN_LENGTH = 64
-CLOSED_BY = ("agent", "doctor_sweep")
-_TOKEN_FORBIDDEN = "()[]"
 # The optional fields of the started event, in the order the model declares them.
-STARTED_OPTIONAL: dict[str, tuple[type, ...]] = {
-    "request_text": (str,),
-    "actor": (str,),
-    "mode_of_work": (str,),
-    "governance_context_hash": (str,),
-    "governance_context_available": (bool,),
-    "router_confidence": (str, float),
-    "model_id": (str,),
-    "mission_id": (str,),
-    "wp_id": (str,),
-}
-
-
-def check_token(value: str) -> str:
-    """Refuse what cannot go safely into `op(<profile_id>): <action> [<id>]`."""
-    if not value:
-        raise ValueError("must not be empty")
-    if len(value) > MAX_TOKEN_LENGTH:
-        raise ValueError(f"must be at most {MAX_TOKEN_LENGTH} characters")
-    if value.startswith("-"):
-        raise ValueError("must not start with '-'")
-    if not value.isprintable() or any(char.isspace() for char in value):
-        raise ValueError("must be one word: no spaces, newlines or control characters")
-    if any(char in _TOKEN_FORBIDDEN for char in value):
-        raise ValueError(f"must not contain any of {_TOKEN_FORBIDDEN}")
-    return value
+STARTED_OPTIONAL = tuple(rules.STARTED_OPTIONAL)
 
 
 def _checked(field: str, check, value):
@@ -53,19 +24,21 @@ def _checked(field: str, check, value):
         raise InvalidInput(f"{field}: {exc}") from None
 
 
-def _string(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError("must be a string")
-    return value
+def _rule(problem_of):
+    """A check that raises ValueError with what the rule `problem_of` finds."""
 
-
-def _one_of(choices: tuple[str, ...]):
     def check(value: object) -> object:
-        if value not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
+        problem = problem_of(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     return check
+
+
+_string = _rule(rules.text_problem)
+_token = _rule(rules.token_problem)
+_timestamp = _rule(rules.timestamp_problem)
 
 
 def started_event(op_id: str, profile_id: str, action: str, started_at: str, **optional: object) -> dict:
@@ -76,22 +49,18 @@ def started_event(op_id: str, profile_id: str, action: str, started_at: str, **o
     event: dict = {
         "event": "started",
         "invocation_id": _checked("invocation_id", require_ulid, op_id),
-        "profile_id": _checked("profile_id", lambda v: check_token(_string(v)), profile_id),
-        "action": _checked("action", lambda v: check_token(_string(v)), action),
-        "started_at": started_at,
+        "profile_id": _checked("profile_id", _token, profile_id),
+        "action": _checked("action", _token, action),
+        "started_at": _checked("started_at", _timestamp, started_at),
     }
-    for name, types in STARTED_OPTIONAL.items():
+    for name, problem_of in rules.STARTED_OPTIONAL.items():
         value = optional.get(name)
         if value is None:
             continue
-        if isinstance(value, bool) and bool not in types:
-            value = None  # a bool is an int to Python, never a confidence or a text
-        elif isinstance(value, int) and float in types:
-            value = float(value)
-        if not isinstance(value, types):
-            raise InvalidInput(f"{name}: must be {' or '.join(t.__name__ for t in types)}")
-        event[name] = value
-    return event
+        if name == "router_confidence" and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value) if rules.number_problem(value) is None else value
+        event[name] = _checked(name, _rule(problem_of), value)
+    return _fits(event)
 
 
 def completed_event(
@@ -100,34 +69,44 @@ def completed_event(
     event = {
         "event": "completed",
         "invocation_id": _checked("invocation_id", require_ulid, op_id),
-        "completed_at": completed_at,
-        "outcome": _checked("outcome", _one_of(OUTCOMES), outcome),
-        "closed_by": _checked("closed_by", _one_of(CLOSED_BY), closed_by),
+        "completed_at": _checked("completed_at", _timestamp, completed_at),
+        "outcome": _checked("outcome", _rule(rules.outcome_problem), outcome),
+        "closed_by": _checked("closed_by", _rule(rules.closed_by_problem), closed_by),
     }
     if evidence_ref is not None:
         event["evidence_ref"] = _checked("evidence_ref", _string, evidence_ref)
+    return _fits(event)
+
+
+def _fits(event: dict) -> dict:
+    """`event`, once it is known to make a valid line (InvalidInput otherwise)."""
+    to_line(event)
     return event
 
 
 def artifact_link(op_id: str, at: str, ref: str, kind: str = "artifact") -> dict:
-    return {
+    return _fits({
         "event": "artifact_link",
         "invocation_id": _checked("invocation_id", require_ulid, op_id),
-        "at": at,
+        "at": _checked("at", _timestamp, at),
         "kind": _checked("kind", _string, kind),
         "ref": _checked("ref", _string, ref),
-    }
+    })
 
 
 def commit_link(op_id: str, at: str, sha: str) -> dict:
-    return {
+    return _fits({
         "event": "commit_link",
         "invocation_id": _checked("invocation_id", require_ulid, op_id),
-        "at": at,
+        "at": _checked("at", _timestamp, at),
         "sha": _checked("sha", _string, sha),
-    }
+    })
 
 
 def to_line(event: dict) -> bytes:
-    """One JSONL line, as spec-kitty writes them (`json.dumps` defaults)."""
-    return json.dumps(event).encode() + b"\n"
+    """One JSONL line, as spec-kitty writes them (`json.dumps` defaults);
+    InvalidInput for a non-finite number or a line over `rules.MAX_LINE_BYTES`."""
+    try:
+        return rules.dumps(event)
+    except ValueError as exc:
+        raise InvalidInput(f"{event.get('event', 'event')} line of {event.get('invocation_id', '?')}: {exc}") from None

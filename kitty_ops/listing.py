@@ -4,22 +4,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from kitty_ops import index, refstore
+from kitty_ops import index, refstore, rules
 from kitty_ops.layout import EVENTS_DIR
 from kitty_ops.owners import OwnerStates
+from kitty_ops.safefs import unsafe_reason
 from kitty_ops.scan import RecordScan, read_scan, scan_record
 
 INDEXED_FILTERS = ("profile_id", "mission_id", "wp_id")
 
 
-def status_of(scan: RecordScan) -> str:
-    """`open`, the outcome of a completed Op (`completed` when a legacy record
-    has none), or `invalid`."""
-    if scan.started is None:
-        return "invalid"
-    if scan.completed is None:
-        return "open"
-    return scan.completed.get("outcome") or "completed"  # legacy: no outcome recorded
+status_of = rules.op_status  # invalid, open, or the outcome (`completed`: a legacy record without one)
 
 
 def summarize(op_id: str, scan: RecordScan) -> dict:
@@ -29,9 +23,9 @@ def summarize(op_id: str, scan: RecordScan) -> dict:
     return {
         "invocation_id": op_id,
         "path": f"{EVENTS_DIR}/{op_id}.jsonl",
-        "profile_id": started.get("profile_id"),
-        "action": started.get("action"),
-        "started_at": started.get("started_at"),
+        "profile_id": scan.field("profile_id") if scan.started else None,
+        "action": scan.field("action") if scan.started else None,
+        "started_at": started.get("started_at") if isinstance(started.get("started_at"), str) else None,
         "status": status_of(scan),
         "completed_at": completed.get("completed_at"),
         "closed_by": completed.get("closed_by"),
@@ -85,8 +79,8 @@ def list_ops(
             scan = scan_record(copies.records[op_id], op_id)
         else:
             path = root / EVENTS_DIR / f"{op_id}.jsonl"
-            if not path.is_file():
-                continue  # indexed, but not on this branch
+            if unsafe_reason(path) is None and not path.is_file():
+                continue  # indexed, but not on this branch (a link or a FIFO is listed: invalid)
             scan = read_scan(path, op_id)
         summary = summarize(op_id, scan)
         if not _matches(summary, wanted, wanted):

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from kitty_ops import git
 from kitty_ops.commit import SIGN_CONFIG, commit_op, stage_op_files, target_ref, wants_signing
-from kitty_ops.errors import KittyOpsError
+from kitty_ops.errors import KittyOpsError, UnsafePath
 from kitty_ops.exclude import ensure_local_files_excluded
 from kitty_ops.layout import PROPAGATION_ERRORS_PATH, TARGET_CONFIG, record_relpath
+from kitty_ops.safefs import open_in_events_dir
 from kitty_ops.warn import warn
 
 __all__ = ["PROPAGATION_ERRORS_PATH", "propagate", "configured_hook"]
@@ -98,19 +99,25 @@ def _run_custom_hook(repo_root: Path | str, op_id: str, hook: str) -> None:
 
 
 def record_error(repo_root: Path | str, op_id: str, hook: str, error: str) -> None:
-    """Append a failed delivery to the local error log (best effort)."""
-    path = Path(repo_root) / PROPAGATION_ERRORS_PATH
+    """Append a failed delivery to the local error log (best effort; never
+    through a link or into a special file: that is warned about instead)."""
     line = {
         "at": datetime.now(timezone.utc).isoformat(),
         "invocation_id": op_id,
         "hook": hook,
         "error": error,
     }
+    name = PROPAGATION_ERRORS_PATH.rsplit("/", 1)[1]
     try:
-        new = not path.exists()
-        with open(path, "a") as handle:
-            handle.write(json.dumps(line) + "\n")
+        new = not os.path.lexists(Path(repo_root) / PROPAGATION_ERRORS_PATH)
+        fd = open_in_events_dir(repo_root, name, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        try:
+            os.write(fd, (json.dumps(line) + "\n").encode())
+        finally:
+            os.close(fd)
         if new:
             ensure_local_files_excluded(repo_root)
+    except UnsafePath as exc:
+        warn("did not log the failure: %s", exc)
     except OSError as exc:
         warn("could not write %s: %s", PROPAGATION_ERRORS_PATH, exc.strerror or exc)

@@ -7,37 +7,85 @@ unreadable line is reported in `OpRecord.problems`, never raised.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
-    Field,
     PlainSerializer,
+    PlainValidator,
+    StrictBool,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
-from kitty_ops.events import MAX_TOKEN_LENGTH, check_token
+from kitty_ops import rules
+from kitty_ops.errors import InvalidInput, UnsafePath
 from kitty_ops.layout import EVENTS_DIR
+from kitty_ops.safefs import read_file_at
 from kitty_ops.scan import scan_record
 from kitty_ops.ulid import require_ulid
 
-# The patterns say in JSON Schema what the validators enforce.
+
+def _rule(problem_of):
+    """A pydantic validator that applies one rule of `kitty_ops.rules`."""
+
+    def check(value):
+        problem = problem_of(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return check
+
+
+def _timestamp(value: object) -> datetime:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value  # built in Python, not read from a line
+    return rules.require_timestamp(value)
+
+
+def _confidence(value: object) -> str | float:
+    problem = rules.confidence_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+
+
+# Every constraint comes from `kitty_ops.rules`; the JSON Schema says the same
+# (its patterns are derived from the rules' character sets, not written here).
 Token = Annotated[
     str,
-    Field(max_length=MAX_TOKEN_LENGTH, pattern=r"^[^\s\x00-\x1f\x7f()\[\]\-][^\s\x00-\x1f\x7f()\[\]]*$"),
-    AfterValidator(check_token),
+    AfterValidator(rules.check_token),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": rules.MAX_TOKEN_LENGTH,
+            "pattern": rules.TOKEN_PATTERN,
+            "not": {"pattern": rules.TOKEN_OUTSIDE_PATTERN},
+        }
+    ),
 ]
-OpId = Annotated[str, Field(pattern=r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"), AfterValidator(require_ulid)]
-Timestamp = Annotated[AwareDatetime, PlainSerializer(datetime.isoformat, return_type=str)]
-Outcome = Literal["done", "failed", "abandoned"]
-ClosedBy = Literal["agent", "doctor_sweep"]
+OpId = Annotated[str, AfterValidator(require_ulid), WithJsonSchema({"type": "string", "pattern": rules.ULID_PATTERN})]
+Timestamp = Annotated[
+    datetime,
+    PlainValidator(_timestamp),
+    PlainSerializer(datetime.isoformat, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+Text = Annotated[str, AfterValidator(_rule(rules.text_problem))]
+Confidence = Annotated[
+    str | float,
+    PlainValidator(_confidence),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}]}),
+]
+Outcome = Literal[rules.OUTCOMES]  # type: ignore[valid-type]
+ClosedBy = Literal[rules.CLOSED_BY]  # type: ignore[valid-type]
 
 
 def _event_is_required(schema: dict) -> None:
@@ -50,8 +98,12 @@ class _Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", json_schema_extra=_event_is_required)
 
     def to_line(self) -> bytes:
-        """The event as one JSONL line; fields that are None are left out."""
-        return json.dumps(self.model_dump(mode="json", exclude_none=True)).encode() + b"\n"
+        """The event as one JSONL line; fields that are None are left out.
+        InvalidInput when it would break a rule of a line (too long, not finite)."""
+        try:
+            return rules.dumps(self.model_dump(mode="json", exclude_none=True))
+        except ValueError as exc:
+            raise InvalidInput(f"{self.event} line: {exc}") from None
 
 
 class InvocationRecord(_Event):
@@ -62,15 +114,15 @@ class InvocationRecord(_Event):
     profile_id: Token
     action: Token
     started_at: Timestamp
-    request_text: str | None = None
-    actor: str | None = None
-    mode_of_work: str | None = None
-    governance_context_hash: str | None = None
-    governance_context_available: bool | None = None
-    router_confidence: str | float | None = None
-    model_id: str | None = None
-    mission_id: str | None = None
-    wp_id: str | None = None
+    request_text: Text | None = None
+    actor: Text | None = None
+    mode_of_work: Text | None = None
+    governance_context_hash: Text | None = None
+    governance_context_available: StrictBool | None = None
+    router_confidence: Confidence | None = None
+    model_id: Text | None = None
+    mission_id: Text | None = None
+    wp_id: Text | None = None
 
 
 class CompletedEvent(_Event):
@@ -85,7 +137,7 @@ class CompletedEvent(_Event):
     completed_at: Timestamp
     outcome: Outcome | None
     closed_by: ClosedBy | None = None
-    evidence_ref: str | None = None
+    evidence_ref: Text | None = None
 
     @model_validator(mode="after")
     def _outcome_unless_legacy(self) -> CompletedEvent:
@@ -102,22 +154,22 @@ class ArtifactLink(_Event):
     event: Literal["artifact_link"] = "artifact_link"
     invocation_id: OpId
     at: Timestamp
-    kind: str
-    ref: str
+    kind: Text
+    ref: Text
 
 
 class CommitLink(_Event):
     event: Literal["commit_link"] = "commit_link"
     invocation_id: OpId
     at: Timestamp
-    sha: str
+    sha: Text
 
 
 class UnknownEvent(_Event):
     """An event type this version does not know: kept as read, otherwise ignored."""
 
     model_config = ConfigDict(frozen=True, extra="allow", json_schema_extra=_event_is_required)
-    event: str
+    event: Text
 
 
 EVENT_MODELS: dict[str, type[_Event]] = {
@@ -140,6 +192,7 @@ class OpRecord(BaseModel):
     links: tuple[Link, ...] = ()
     unknown: tuple[UnknownEvent, ...] = ()
     problems: tuple[str, ...] = ()
+    status: str = "invalid"  # `rules.op_status`: invalid, open, or the outcome
 
     @property
     def is_open(self) -> bool:
@@ -162,6 +215,8 @@ def parse_record(data: bytes, op_id: str) -> OpRecord:
     problems = list(scan.problems)
     parsed: dict[str, list] = {"started": [], "completed": [], "links": [], "unknown": []}
     for number, event in scan.events:
+        if number in scan.bad_lines:
+            continue  # the scan named what is wrong with it
         try:
             model = parse_event(event)
         except ValidationError as exc:
@@ -175,6 +230,7 @@ def parse_record(data: bytes, op_id: str) -> OpRecord:
         links=tuple(parsed["links"]),
         unknown=tuple(parsed["unknown"]),
         problems=tuple(dict.fromkeys(problems)),
+        status="invalid" if problems else scan.status,
     )
 
 
@@ -193,7 +249,9 @@ def read_record(path: Path | str) -> OpRecord:
     path = Path(path)
     op_id = path.name.removesuffix(".jsonl")
     try:
-        data = path.read_bytes()
+        data = read_file_at(path)
+    except UnsafePath as exc:
+        return OpRecord(op_id=op_id, problems=(str(exc).partition(" ")[2],))
     except OSError as exc:
         return OpRecord(op_id=op_id, problems=(f"unreadable: {exc.strerror or exc}",))
     return parse_record(data, op_id)

@@ -129,3 +129,39 @@ def identity(path: str | os.PathLike[str]) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (info.st_ino, info.st_size, info.st_mtime_ns) if stat.S_ISREG(info.st_mode) else None
+def read_chunks(fd: int, size: int = 1 << 16):
+    """The content of an open file, from where it stands, in chunks."""
+    while chunk := os.read(fd, size):
+        yield chunk
+
+
+def read_file_at(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of the regular file at `path` (see `open_file_at`)."""
+    fd = open_file_at(path)
+    try:
+        return read_fd(fd)
+    finally:
+        os.close(fd)
+
+
+def open_file_at(path: str | os.PathLike[str]) -> int:
+    """A read-only descriptor of the regular file at `path`, opened relative to its
+    directory without following a link at either (UnsafePath otherwise): for
+    record paths given whole, as the hooks and the readers hold them."""
+    directory, name = os.path.split(os.fspath(path))
+    shown = f"{os.path.basename(directory)}/{name}" if directory else name
+    if not _HAS_DIR_FD:
+        fd = _open_checked(os.fspath(path), os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, 0, shown, None)
+    else:
+        try:
+            dir_fd = os.open(directory or ".", os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                reason = unsafe_reason(directory) or "not a directory"
+                raise UnsafePath(f"{os.path.basename(directory)}/ is {reason}; kitty-ops does not work through it") from None
+            raise
+        try:
+            fd = _open_checked(name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, 0, shown, dir_fd)
+        finally:
+            os.close(dir_fd)
+    return fd

@@ -1,72 +1,113 @@
 """Reading Op record files quickly and tolerantly, with the standard library only.
 
 This is the reader of the hot paths (the pre-commit hooks, doctor, list): it
-imports nothing heavy. `kitty_ops.record` builds the typed models on top of
-`iter_lines`, so both agree on what a line is.
+imports nothing heavy, and applies every rule of `kitty_ops.rules`, so what it
+calls valid is what the pydantic models of `kitty_ops.record` (built on it)
+accept. A file is read without following a link and only when it is a
+regular file (`kitty_ops.safefs`): a symlink or a FIFO is a record with one
+problem, never a hang.
 """
 from __future__ import annotations
 
-import json
-from datetime import datetime, timezone
+import os
 
-STARTED = "started"
-COMPLETED = "completed"
-OUTCOMES = ("done", "failed", "abandoned")
-_REQUIRED_STARTED = ("profile_id", "action", "started_at")
+from kitty_ops import rules
+from kitty_ops.errors import UnsafePath
+from kitty_ops.rules import COMPLETED, OUTCOMES, STARTED, age_hours, parse_timestamp  # noqa: F401 (re-exported)
+from kitty_ops.safefs import open_file_at, read_chunks
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+_TOKEN_FIELDS = ("profile_id", "action")
 
 
-def iter_lines(data: bytes):
-    """Yield `(line_number, obj, error)` for each non-blank line.
+def split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes | None, bool]]:
+    """`(line_number, raw, ended)` for each line of the bytes `chunks` make up;
+    `raw` is None for a line over `rules.MAX_LINE_BYTES` (skipped while reading:
+    memory stays bounded whatever the file holds), `ended` False for a last
+    line with no newline."""
+    limit = rules.MAX_LINE_BYTES
+    number, pending, oversize = 0, b"", False  # the unfinished line the last chunk ended with
+    for chunk in chunks:
+        parts = chunk.split(b"\n")
+        for part in parts[:-1]:
+            number += 1
+            if pending or oversize:
+                part, pending = pending + part if not oversize else b"", b""
+                yield number, None if oversize or len(part) > limit else part, True
+                oversize = False
+            else:
+                yield number, None if len(part) > limit else part, True
+        tail = parts[-1]
+        if not oversize:
+            pending += tail
+            if len(pending) > limit:
+                oversize, pending = True, b""
+    if pending or oversize:
+        yield number + 1, None if oversize else pending, False
+
+
+def iter_lines(data: bytes | Iterable[bytes]):
+    """Yield `(line_number, obj, error)` for each non-blank line of `data`
+    (the bytes, or chunks of them).
 
     `obj` is the decoded JSON object, or None with `error` saying why the line
     is unreadable (a torn last line is named as such).
     """
-    lines = data.split(b"\n")
-    torn_tail = bool(lines[-1].strip())  # no final newline: maybe a torn write
-    for number, raw in enumerate(lines, start=1):
+    for number, raw, ended in split_lines([data] if isinstance(data, (bytes, bytearray)) else data):
+        if raw is None:
+            yield number, None, f"longer than {rules.MAX_LINE_BYTES} bytes"
+            continue
         if not raw.strip():
             continue
-        try:
-            obj = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            torn = torn_tail and number == len(lines)
-            yield number, None, "torn last line" if torn else "not valid JSON"
-            continue
-        if not isinstance(obj, dict):
-            yield number, None, "not a JSON object"
-        elif not isinstance(obj.get("event"), str):
-            yield number, obj, "no event type"
-        else:
-            yield number, obj, None
+        obj, error = rules.decode_line(raw)
+        if error == "not valid JSON" and not ended:  # no final newline: a torn write
+            error = "torn last line"
+        yield number, obj, error
 
 
 class RecordScan:
-    """What one record file says: its events and any problems found reading it."""
+    """What one record file says: its events and any problems found reading it.
 
-    __slots__ = ("events", "problems", "started", "completed")
+    `events` holds every decoded event; `bad_lines` the numbers of those whose
+    fields break a rule (the models skip them: the problem is already named).
+    """
+
+    __slots__ = ("events", "problems", "started", "completed", "bad_lines")
 
     def __init__(self) -> None:
         self.events: list[tuple[int, dict]] = []  # (line number, event)
         self.problems: list[str] = []
         self.started: dict | None = None
         self.completed: dict | None = None
+        self.bad_lines: set[int] = set()
 
     @property
     def op_id(self) -> str | None:
-        return self.started.get("invocation_id") if self.started else None
+        value = self.started.get("invocation_id") if self.started else None
+        return value if rules.ulid_problem(value) is None else None
 
     def field(self, name: str) -> str:
-        """A started field as text, `?` when the record has no started event."""
+        """A started field as text, `?` when the record has no started event or
+        the field breaks its rule (so a hostile value is never shown or committed)."""
         value = self.started.get(name) if self.started else None
-        return value if isinstance(value, str) and value else "?"
+        if name in _TOKEN_FIELDS:
+            return value if rules.is_token(value) else "?"
+        return value if isinstance(value, str) and value and rules.text_problem(value) is None else "?"
 
     @property
     def is_valid(self) -> bool:
         return not self.problems
 
+    @property
+    def status(self) -> str:
+        return rules.op_status(self)
 
-def scan_record(data: bytes, op_id: str | None = None) -> RecordScan:
-    """Scan a record file's bytes; `op_id` is the id its file name says."""
+
+def scan_record(data: bytes | Iterable[bytes], op_id: str | None = None) -> RecordScan:
+    """Scan a record file's bytes (or chunks of them); `op_id` is the id its file name says."""
     scan = RecordScan()
     for number, obj, error in iter_lines(data):
         if error:
@@ -80,63 +121,41 @@ def scan_record(data: bytes, op_id: str | None = None) -> RecordScan:
 
 def _take_event(scan: RecordScan, number: int, event: dict, op_id: str | None) -> None:
     kind = event["event"]
-    if op_id is not None and event.get("invocation_id") != op_id:
-        scan.problems.append(
-            f"line {number}: invocation_id {event.get('invocation_id')!r}"
-            f" does not match the file name {op_id}"
-        )
-    if kind == STARTED:
-        if scan.events:
-            scan.problems.append(f"line {number}: started is not the first event")
-        missing = [name for name in _REQUIRED_STARTED if not event.get(name)]
-        if missing:
-            scan.problems.append(f"line {number}: started event lacks {', '.join(missing)}")
-        if scan.started is None:
-            scan.started = event
-    elif scan.started is None:
-        scan.problems.append(f"line {number}: {kind} event before the started event")
-    if kind == COMPLETED:
-        if scan.completed is not None:
-            scan.problems.append(f"line {number}: a second completed event")
-        else:
-            scan.completed = event
-        legacy_without_outcome = event.get("outcome") is None and "closed_by" not in event
-        if event.get("outcome") not in OUTCOMES and not legacy_without_outcome:
-            scan.problems.append(
-                f"line {number}: outcome {event.get('outcome')!r} is not one of {', '.join(OUTCOMES)}"
-            )
+    problems = [
+        rules.event_problem(event),
+        rules.id_problem(event, op_id) if op_id is not None else None,
+        rules.order_problem(kind, len(scan.events), scan.started is not None, scan.completed is not None),
+    ]
+    for problem in problems:
+        if problem:
+            scan.problems.append(f"line {number}: {problem}")
+    if problems[0]:
+        scan.bad_lines.add(number)
+    if kind == STARTED and scan.started is None:
+        scan.started = event
+    elif kind == COMPLETED and scan.completed is None and scan.started is not None:
+        scan.completed = event
     scan.events.append((number, event))
 
 
 def read_scan(path, op_id: str | None = None) -> RecordScan:
-    """Scan the file at `path`; an unreadable file is a scan with one problem."""
+    """Scan the file at `path`; a link, a special file or an unreadable file is a
+    scan with one problem (`is a FIFO; ...`)."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        fd = open_file_at(path)
+    except UnsafePath as exc:
+        return _unreadable(str(exc).partition(" ")[2])
     except OSError as exc:
-        scan = RecordScan()
-        scan.problems.append(f"unreadable: {exc.strerror or exc}")
-        return scan
-    return scan_record(data, op_id)
-
-
-def parse_timestamp(text: object) -> datetime | None:
-    """An ISO-8601 timestamp as an aware UTC datetime, or None when unparseable."""
-    if not isinstance(text, str) or not text:
-        return None
+        return _unreadable(f"unreadable: {exc.strerror or exc}")
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00", 1) if text.endswith("Z") else text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment
+        return scan_record(read_chunks(fd), op_id)
+    except OSError as exc:
+        return _unreadable(f"unreadable: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
 
 
-def age_hours(started_at: object, now: datetime | None = None) -> float | None:
-    """Hours since `started_at`, or None when it cannot be read."""
-    moment = parse_timestamp(started_at)
-    if moment is None:
-        return None
-    now = now or datetime.now(timezone.utc)
-    return (now - moment).total_seconds() / 3600
+def _unreadable(problem: str) -> RecordScan:
+    scan = RecordScan()
+    scan.problems.append(problem)
+    return scan

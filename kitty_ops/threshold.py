@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from kitty_ops import git
 from kitty_ops.errors import InvalidInput
+from kitty_ops.rules import DEFAULT_STALE_HOURS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 
-DEFAULT_MAX_AGE_HOURS = 24.0
+DEFAULT_MAX_AGE_HOURS = DEFAULT_STALE_HOURS  # the one default, from the rules
 CONFIG_KEY = "kitty-ops.maxAgeHours"
 
 

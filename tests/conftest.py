@@ -137,3 +137,16 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.02):
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {getattr(predicate, '__name__', predicate)}")
         time.sleep(interval)
+def hand_written_op(repo: Path, **started) -> str:
+    """An open Op whose started line is written as given, by hand (not by kitty-ops,
+    which refuses what breaks a rule); its id."""
+    import json
+
+    from kitty_ops.ulid import new_ulid
+
+    op_id = new_ulid()
+    line = {"event": "started", "invocation_id": op_id, "profile_id": "implementer", "action": "implement",
+            "started_at": "2026-01-01T00:00:00+00:00", **started}
+    record(repo, op_id).parent.mkdir(exist_ok=True)
+    record(repo, op_id).write_text(json.dumps(line) + "\n")
+    return op_id

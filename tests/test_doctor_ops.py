@@ -16,7 +16,7 @@ from kitty_ops.doctor.ops import (
 )
 from kitty_ops.executor import complete_invocation, start_invocation
 
-from .conftest import git, open_op, record
+from .conftest import git, hand_written_op, open_op, record
 
 ENTRY_KEYS = {"invocation_id", "path", "profile_id", "action", "started_at", "age_hours"}
 
@@ -126,14 +126,15 @@ def test_clean_repositories_exit_zero(corpus_repo):
 
 def test_close_stale_closes_and_commits_stale_orphans_and_leaves_fresh_ones(committed_repo):
     stale = open_op(committed_repo, hours_ago=48, profile_id="reviewer", action="review")
-    unreadable = open_op(committed_repo, started_at="not a time")
+    unreadable = hand_written_op(committed_repo, started_at="not a time")  # invalid: left for a person
     fresh = open_op(committed_repo, hours_ago=1)
     result = doctor("--close-stale", "--threshold-hours", "24")
     assert result.exit_code == 1  # the fresh orphan is still listed
     assert f"closed: {stale} reviewer: review, open 48.0h, committed " in result.stdout
-    assert f"closed: {unreadable} implementer: implement, start time unreadable, committed " in result.stdout
+    assert unreadable not in result.stdout.split("Orphans")[0]
+    assert f"kitty-ops/{unreadable}.jsonl: line 1: started_at: must be an ISO-8601" in result.stdout
     subjects = git(committed_repo, "log", "--format=%s", "--grep=^op(").splitlines()
-    assert sorted(subjects) == sorted([f"op(reviewer): review [{stale[:8]}]", f"op(implementer): implement [{unreadable[:8]}]"])
+    assert subjects == [f"op(reviewer): review [{stale[:8]}]"]
     closing = json.loads(record(committed_repo, stale).read_text().splitlines()[1])
     assert (closing["outcome"], closing["closed_by"]) == ("abandoned", "doctor_sweep")
     assert [entry["invocation_id"] for entry in doctor_report(committed_repo)["orphans"]] == [fresh]
@@ -153,14 +154,15 @@ def test_one_bad_file_never_stops_the_sweep(committed_repo, tmp_path):
     target = tmp_path / "elsewhere.jsonl"
     record(committed_repo, linked).rename(target)
     record(committed_repo, linked).symlink_to(target)  # kitty-ops never writes through a link
+    before = target.read_bytes()
     result = doctor("--close-stale")
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"error: {linked} implementer: implement, open 30.0h (")
-    assert lines[0].endswith("is a symbolic link; kitty-ops does not write through links)")
-    assert lines[1].startswith(f"closed: {healthy} implementer: implement, open 30.0h, committed ")
+    assert lines[0].startswith(f"closed: {healthy} implementer: implement, open 30.0h, committed ")
     assert git(committed_repo, "log", "-1", "--format=%s") == f"op(implementer): implement [{healthy[:8]}]"
-    assert result.exit_code == 1  # the linked orphan is still open, and listed
-    assert [entry["invocation_id"] for entry in doctor_report(committed_repo)["orphans"]] == [linked]
+    assert result.exit_code == 1  # the linked record is never read: it is listed as invalid
+    assert f"  kitty-ops/{linked}.jsonl: is a symbolic link; kitty-ops does not read or write through links" in lines
+    assert doctor_report(committed_repo)["orphans"] == []
+    assert target.read_bytes() == before
 
 
 def test_a_concurrent_close_is_reported_as_already_closed(committed_repo, monkeypatch):

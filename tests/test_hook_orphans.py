@@ -9,7 +9,7 @@ from kitty_ops.doctor.ops import list_orphan_ops
 from kitty_ops.executor import complete_invocation
 from kitty_ops.hooks.orphans import find_orphan_problems, main, parse_args
 
-from .conftest import git, open_op, record
+from .conftest import git, hand_written_op, open_op, record
 
 
 def completed_line(op_id: str) -> str:
@@ -138,9 +138,11 @@ def test_max_age_hours_sets_the_threshold(committed_repo, args):
 
 
 def test_an_unreadable_start_time_counts_as_stale(committed_repo, capsys):
-    op_id = open_op(committed_repo, started_at="yesterday-ish")
+    op_id = hand_written_op(committed_repo, started_at="yesterday-ish")
     assert main([]) == 1
-    assert f"Op {op_id} (implementer: implement, start time unreadable) is a stale orphan" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"Op {op_id} (implementer: implement, start time unreadable) is a stale orphan" in out
+    assert "its record is damaged (line 1: started_at: must be an ISO-8601 date and time with a UTC offset)" in out
 
 
 def test_completed_but_uncommitted_records_are_not_orphans(committed_repo, capsys):

@@ -129,7 +129,7 @@ def test_cli_validate_reports_invalid_records_as_json(corpus_repo):
     assert report["checked"] == 345
     assert [entry["path"] for entry in report["invalid"]] == ["kitty-ops/01KTK4DFAS04MCX5GP1W2R6NEP.jsonl"]
     error = report["invalid"][0]["error"]
-    assert "line 2: outcome 'done-ish' is not one of done, failed, abandoned" in error
+    assert "line 2: outcome: must be one of done, failed, abandoned" in error
     assert "changes lines already committed" in error
 
 

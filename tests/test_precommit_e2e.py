@@ -265,3 +265,30 @@ def test_a_first_push_to_an_empty_remote_audits_the_whole_branch(pushing_repo, t
     result = subprocess.run(["git", "push", "empty", "main"], cwd=pushing_repo, capture_output=True, text=True, timeout=900)
     assert result.returncode != 0
     assert f"wip: kitty-ops/{op_id}.jsonl" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", [".gitattributes", "lifecycle.jsonl", "01KTK4DFAS04MCX5GP1W2R6NEP.jsonl"])
+def test_validate_blocks_a_staged_symlink(guarded_repo, name):
+    (guarded_repo / "kitty-ops").mkdir(exist_ok=True)
+    (guarded_repo / "kitty-ops" / name).symlink_to("../../.ssh/id_ed25519")
+    git(guarded_repo, "add", f"kitty-ops/{name}")
+    result = commit(guarded_repo, "a link")
+    assert result.returncode == 1, result.output
+    assert f"kitty-ops/{name}: staged as a symbolic link; kitty-ops never reads or commits through links" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_both_hooks_block_a_forged_trailer_and_a_deep_line_without_a_traceback(guarded_repo):
+    from .conftest import hand_written_op
+
+    forged = hand_written_op(guarded_repo, profile_id="x\n\nSigned-off-by: Mallory <mallory@example.com>")
+    deep = hand_written_op(guarded_repo, request_text="r")
+    with record(guarded_repo, deep).open("a") as handle:
+        handle.write('{"event": "x", "v": ' + "[" * 1000 + "]" * 1000 + "}\n")
+    git(guarded_repo, "add", "kitty-ops")
+    result = commit(guarded_repo, "hostile records")
+    assert result.returncode == 1
+    assert f"kitty-ops/{forged}.jsonl: line 1: profile_id: must be one word of printable ASCII" in result.output
+    assert f"kitty-ops/{deep}.jsonl: line 2: nested more than 32 levels deep" in result.output
+    assert f"kitty-ops/{forged}.jsonl: Op {forged} (?: implement, " in result.output  # the orphans hook
+    assert "Traceback" not in result.output and "Signed-off-by" not in result.output

@@ -9,6 +9,7 @@ from kitty_ops.errors import EXIT_OK, InvalidInput, KittyOpsError
 from kitty_ops.executor import complete_invocation, start_invocation
 from kitty_ops.owners import command_line_owner
 from kitty_ops.opids import resolve
+from kitty_ops.rules import OUTCOMES
 
 
 @click.command()
@@ -44,7 +45,7 @@ def start(repo, profile_id, action, owner_pid, as_json, **optional) -> int:
 @click.argument("op_id")
 @click.option(
     "--outcome",
-    type=click.Choice(["done", "failed", "abandoned"]),
+    type=click.Choice(OUTCOMES),
     default="done",
     show_default=True,
 )

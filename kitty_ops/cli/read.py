@@ -16,6 +16,8 @@ from kitty_ops.errors import EXIT_OK, UnknownOp
 from kitty_ops.layout import EVENTS_DIR, safe_record_path
 from kitty_ops.listing import list_ops
 from kitty_ops.owners import OwnerStates
+from kitty_ops.rules import OUTCOMES
+from kitty_ops.safefs import unsafe_reason
 from kitty_ops.scan import age_hours
 
 
@@ -25,7 +27,7 @@ from kitty_ops.scan import age_hours
 @click.option("--mission-id", help="Only Ops of this mission.")
 @click.option("--wp-id", help="Only Ops of this work package.")
 @click.option(
-    "--outcome", type=click.Choice(["done", "failed", "abandoned"]), help="Only completed Ops with this outcome."
+    "--outcome", type=click.Choice(OUTCOMES), help="Only completed Ops with this outcome."
 )
 @click.option("--open", "open_only", is_flag=True, help="Only open Ops (started, not completed).")
 @json_option
@@ -81,7 +83,7 @@ def show(repo, op_id, as_json) -> int:
     copies = refstore.elsewhere(repo)  # ref mode: the records ref, without a checkout
     if copies is not None and op_id in copies.records:
         record = parse_record(copies.records[op_id], op_id)
-    elif path.is_file():
+    elif path.is_file() or unsafe_reason(path) is not None:  # a FIFO there is shown, as invalid
         record = read_record(path)
     else:
         raise UnknownOp(f"{op_id}: no such Op (no {EVENTS_DIR}/{op_id}.jsonl)")
@@ -114,11 +116,12 @@ def _dump(model):
 
 
 def _status(record) -> str:
-    if record.started is None:
-        return "invalid"
-    if record.completed is None:
-        return "open"
-    return record.completed.outcome or "completed"
+    return record.status  # decided by `kitty_ops.rules.op_status`, as in `list` and doctor
+
+
+def _printable(text: str) -> str:
+    """Free text as one line on a terminal: control and invisible characters escaped."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _timeline(record, commit: str | None, owner: tuple) -> list[str]:
@@ -133,9 +136,9 @@ def _timeline(record, commit: str | None, owner: tuple) -> list[str]:
                             ("model_id", "model"), ("mode_of_work", "mode")):
             value = getattr(started, name)
             if value:
-                lines.append(f"  {label:<9} {value}")
-        if started.request_text:
-            lines.append(f"  request   {started.request_text.splitlines()[0][:100]}")
+                lines.append(f"  {label:<9} {_printable(value)}")
+        if started.request_text and started.request_text.splitlines():
+            lines.append(f"  request   {_printable(started.request_text.splitlines()[0][:100])}")
         lines.append(f"  {started.started_at.isoformat()}  started")
     completed = record.completed
     if completed is not None:
@@ -143,13 +146,13 @@ def _timeline(record, commit: str | None, owner: tuple) -> list[str]:
         outcome = completed.outcome or "no outcome recorded"
         lines.append(f"  {completed.completed_at.isoformat()}  completed: {outcome} (by {closed_by})")
         if completed.evidence_ref:
-            lines.append(f"      evidence {completed.evidence_ref}")
+            lines.append(f"      evidence {_printable(completed.evidence_ref)}")
         if started is not None:
             duration = (completed.completed_at - started.started_at).total_seconds()
             lines.append(f"      took {duration:.1f}s")
     for link in record.links:
         target = getattr(link, "ref", None) or getattr(link, "sha", "")
-        lines.append(f"  {link.at.isoformat()}  {link.event}: {target}")
+        lines.append(f"  {link.at.isoformat()}  {link.event}: {_printable(target)}")
     for problem in record.problems:
         lines.append(f"  problem: {problem}")
     lines.append(f"  commit    {commit or '(not committed)'}")

@@ -3,7 +3,11 @@
 - orphan: started, never completed (a crashed session); never committed. Its
   owner is `running`, `dead` (stale at once) or `unknown` (judged by age).
 - pending: completed, but its record in the work tree is not what HEAD has.
-- invalid: a record file that cannot be read as an Op record, with the reason.
+- invalid: a record file that cannot be read as an Op record, with the reason;
+  and any link or special file where kitty-ops keeps its files (the directory,
+  `.gitattributes`, `lifecycle.jsonl`, the index, the error log).
+
+What counts as an orphan, pending, stale or invalid is decided in `kitty_ops.rules`.
 """
 from __future__ import annotations
 
@@ -11,14 +15,15 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kitty_ops import git
+from kitty_ops import git, rules
 from kitty_ops.index import iter_record_ids, record_ids
-from kitty_ops.layout import EVENTS_DIR, op_id_from_path
+from kitty_ops.layout import EVENTS_DIR, LOCAL_PATHS, SHARED_PATHS, op_id_from_path
 from kitty_ops.owners import DEAD, UNKNOWN, OwnerStates
+from kitty_ops.safefs import unsafe_reason
 from kitty_ops.scan import RecordScan, age_hours, read_scan
 from kitty_ops.threshold import DEFAULT_MAX_AGE_HOURS, max_age_hours
 
-DEFAULT_STALE_HOURS = DEFAULT_MAX_AGE_HOURS
+DEFAULT_STALE_HOURS = rules.DEFAULT_STALE_HOURS
 
 
 def _scan_all(root: Path) -> Iterator[tuple[str, RecordScan]]:
@@ -34,13 +39,14 @@ def list_orphan_ops(repo_root: Path | str) -> list[Path]:
     return sorted(
         root / EVENTS_DIR / f"{op_id}.jsonl"
         for op_id, scan in _scan_all(root)
-        if scan.started is not None and scan.completed is None
+        if rules.is_orphan(scan)
     )
 
 
 def op_entry(op_id: str, scan: RecordScan, now: datetime) -> dict:
     """The JSON shape of an orphan or pending Op."""
     started_at = scan.started.get("started_at") if scan.started else None
+    started_at = started_at if isinstance(started_at, str) else None
     age = age_hours(started_at, now)
     return {
         "invocation_id": op_id,
@@ -71,7 +77,7 @@ def find_pending(repo_root: Path | str, now: datetime | None = None) -> list[dic
     pending = []
     for op_id in sorted(_pending_candidates(root)):
         scan = read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
-        if scan.completed is not None and scan.is_valid:
+        if rules.is_committable(scan):
             pending.append(op_entry(op_id, scan, now))
     return pending
 
@@ -80,17 +86,33 @@ def doctor_report(repo_root: Path | str, now: datetime | None = None) -> dict:
     """`{"orphans": [...], "pending": [...], "invalid": [...]}` for the repository."""
     root = Path(repo_root)
     now = now or datetime.now(timezone.utc)
-    orphans, invalid = [], []
+    orphans, invalid = [], unsafe_files(root)
     owners = OwnerStates(root)
     for op_id, scan in _scan_all(root):
         if not scan.is_valid:
             invalid.append({"path": f"{EVENTS_DIR}/{op_id}.jsonl", "error": "; ".join(scan.problems)})
-        elif scan.completed is None:
+        elif rules.is_orphan(scan):
             state, detail = owners.assess(op_id)
             orphans.append({**op_entry(op_id, scan, now), "owner_state": state, "owner_detail": detail})
     orphans.sort(key=lambda entry: entry["invocation_id"])
     invalid.sort(key=lambda entry: entry["path"])
     return {"orphans": orphans, "pending": find_pending(root, now), "invalid": invalid}
+
+
+def unsafe_files(root: Path) -> list[dict]:
+    """Invalid entries for `kitty-ops/` itself, or its shared and local files, when
+    one is a link or a special file (never read, written or committed through)."""
+    reason = unsafe_reason(root / EVENTS_DIR)  # None: absent; "a directory": as it should be
+    if reason is None:
+        return []
+    if reason != "a directory":
+        return [{"path": f"{EVENTS_DIR}/", "error": f"is {reason}; kitty-ops does not work through it"}]
+    found = []
+    for path in (*SHARED_PATHS, *LOCAL_PATHS):
+        reason = unsafe_reason(root / path)
+        if reason is not None:
+            found.append({"path": path, "error": f"is {reason}; kitty-ops opens regular files only"})
+    return found
 
 
 def stale_locks(repo_root: Path | str) -> list[dict]:
@@ -115,7 +137,7 @@ def is_stale(entry: dict, threshold_hours: float) -> bool:
     state = entry.get("owner_state", UNKNOWN)
     if state != UNKNOWN:
         return state == DEAD
-    return entry["age_hours"] is None or entry["age_hours"] > threshold_hours
+    return rules.is_stale(entry["age_hours"], threshold_hours)
 
 
 def stale_because(entry: dict) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 
-from kitty_ops import busy, git, remedies, threshold
+from kitty_ops import busy, git, remedies, rules, threshold
 from kitty_ops.errors import InvalidInput
 from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.owners import DEAD, RUNNING, UNKNOWN, OwnerStates
@@ -23,7 +23,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-DEFAULT_MAX_AGE_HOURS = threshold.DEFAULT_MAX_AGE_HOURS
+DEFAULT_MAX_AGE_HOURS = rules.DEFAULT_STALE_HOURS
 _PATHSPEC = f":(top){EVENTS_DIR}/"
 
 
@@ -98,16 +98,17 @@ def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: d
         if scan.started is None:
             continue  # not an Op yet (doctor lists it as invalid)
         if scan.completed is not None:
-            warnings.append(
-                f"warning: {describe(path, scan, now)} is completed but not committed:"
-                " kitty-ops commit --pending"
-            )
+            if rules.is_committable(scan):  # an invalid one is doctor's: commit --pending leaves it
+                warnings.append(
+                    f"warning: {describe(path, scan, now)} is completed but not committed:"
+                    " kitty-ops commit --pending"
+                )
             continue
         age = age_hours(scan.started.get("started_at"), now)
         state, owner = owners.assess(_op_id(path))
         if state == DEAD:
             why = f"is a dead orphan ({owner})"
-        elif state == UNKNOWN and (age is None or age > max_age_hours):
+        elif state == UNKNOWN and rules.is_stale(age, max_age_hours):
             why = f"is a stale orphan (open over {max_age_hours:g}h)"
         elif strict:
             why = "is an orphan (--strict)"
