@@ -5,20 +5,14 @@ import functools
 import json
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
-from kitty_ops import git
-from kitty_ops.errors import InvalidInput
+from kitty_ops.cli.actions import resolve_repo
 
 
-def resolve_repo(directory: str | None) -> Path:
-    """The root `--repo DIR` names (see `git.work_root`)."""
-    if directory is not None and not Path(directory).is_dir():
-        raise InvalidInput(f"--repo {directory}: no such directory")
-    return git.work_root(directory)
+
 
 
 def repo_option(command: Callable) -> Callable:
