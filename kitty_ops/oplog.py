@@ -13,6 +13,10 @@ from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.scan import parse_timestamp, read_scan
 from kitty_ops.ulid import is_ulid
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 SUBJECT = re.compile(r"^op\((?P<profile>[^)]*)\): (?P<action>.*) \[(?P<id8>[0-9A-Z]{8})\]$")
 _RECORD_SEPARATOR, _FIELD_SEPARATOR = "\x1e", "\x1f"
 
@@ -24,7 +28,7 @@ def op_commits(
     mission_id: str | None = None,
     since: str | None = None,
     limit: int | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Op commits, newest first, each with its record's outcome and duration."""
     root = Path(repo_root)
     fields = _FIELD_SEPARATOR.join(("%H", "%aI", "%s", "%(trailers:key=Op-Id,valueonly,separator=%x2C)"))
@@ -45,7 +49,7 @@ def op_commits(
     return found
 
 
-def _entry(root: Path, chunk: str) -> dict | None:
+def _entry(root: Path, chunk: str) -> dict[str, Any] | None:
     header, _, files = chunk.partition("\n")
     sha, date, subject, trailer = header.split(_FIELD_SEPARATOR, 3)
     match = SUBJECT.match(subject)
@@ -73,14 +77,14 @@ def _entry(root: Path, chunk: str) -> dict | None:
     }
 
 
-def _record(root: Path, op_id: str | None) -> tuple[dict, dict]:
+def _record(root: Path, op_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     if op_id is None:
         return {}, {}
     scan = read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
     return scan.started or {}, scan.completed or {}
 
 
-def _duration(started: dict, completed: dict) -> float | None:
+def _duration(started: dict[str, Any], completed: dict[str, Any]) -> float | None:
     begin = parse_timestamp(started.get("started_at"))
     end = parse_timestamp(completed.get("completed_at"))
     return None if begin is None or end is None else round((end - begin).total_seconds(), 3)

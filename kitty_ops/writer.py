@@ -127,7 +127,7 @@ def _open_for_append(repo_root: Path | str, op_id: str) -> int:
         raise UnknownOp(f"{op_id}: no such Op (no {EVENTS_DIR}/{op_id}.jsonl)") from None
 
 
-def _append_locked(repo_root: Path | str, op_id: str, lines: bytes, check) -> dict:
+def _append_locked(repo_root: Path | str, op_id: str, lines: bytes, check) -> dict[str, Any]:
     """Append `lines` under an exclusive lock after `check(scan)` accepts the record.
 
     Returns the record's started event.
@@ -148,7 +148,7 @@ def _append_locked(repo_root: Path | str, op_id: str, lines: bytes, check) -> di
         os.close(fd)
 
 
-def write_completed(repo_root: Path | str, completed: Event, links: Iterable[Event] = ()) -> dict:
+def write_completed(repo_root: Path | str, completed: Event, links: Iterable[Event] = ()) -> dict[str, Any]:
     """Append the `completed` line (and any links) once; AlreadyCompleted after.
 
     Returns the record's started event.
