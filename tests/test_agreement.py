@@ -149,7 +149,7 @@ def test_duplicate_keys_and_non_finite_numbers(kind, key, value):
     body = json.dumps(TEMPLATES[kind])[:-1]
     raw = f'{body}, "{key}": {value}}}'.encode()
     assert_agree(raw)
-    assert not scan_says_valid(raw) or key not in TEMPLATES[kind] and value not in ("NaN", "Infinity", "-Infinity", "1e400")
+    assert not scan_says_valid(raw) or (key not in TEMPLATES[kind] and value not in ("NaN", "Infinity", "-Infinity", "1e400"))
 
 
 @pytest.fixture(scope="module")

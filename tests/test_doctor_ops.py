@@ -72,11 +72,11 @@ def test_json_shape_and_exit_code_when_problems_exist(committed_repo):
     report = json.loads(result.stdout)
     assert set(report) == {"orphans", "pending", "invalid", "stale_locks"}
     [orphan_entry] = report["orphans"]
-    assert ENTRY_KEYS <= set(orphan_entry)
+    assert set(orphan_entry) >= ENTRY_KEYS
     assert (orphan_entry["invocation_id"], orphan_entry["profile_id"], orphan_entry["action"]) == (orphan, "reviewer", "review")
     assert 29.9 < orphan_entry["age_hours"] < 30.1 and orphan_entry["stale"] is True
     [pending_entry] = report["pending"]
-    assert ENTRY_KEYS <= set(pending_entry) and pending_entry["invocation_id"] == pending
+    assert set(pending_entry) >= ENTRY_KEYS and pending_entry["invocation_id"] == pending
     assert report["invalid"] == [{"path": f"kitty-ops/{bad}.jsonl", "error": "line 1: torn last line"}]
 
 

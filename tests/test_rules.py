@@ -41,7 +41,7 @@ def test_a_hostile_token_is_refused_by_reader_models_schema_and_writer(token):
     assert problems(line(started(profile_id=token)))  # the fast reader
     assert parse_record(line(started(action=token)) + b"\n", OP_ID).problems  # the models
     assert not re.search(rules.TOKEN_PATTERN, token) or re.search(rules.TOKEN_OUTSIDE_PATTERN, token)  # the schema
-    with pytest.raises(InvalidInput, match="^profile_id: "):
+    with pytest.raises(InvalidInput, match=r"^profile_id: "):
         events.started_event(OP_ID, token, "a", AT)
 
 
@@ -102,7 +102,7 @@ def test_a_line_over_the_size_bound_is_refused_at_write_time():
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, True, [0.5]])
 def test_a_non_finite_or_non_number_confidence_is_refused_at_write_time(value):
-    with pytest.raises(InvalidInput, match="^router_confidence: must be a string or a finite number$"):
+    with pytest.raises(InvalidInput, match=r"^router_confidence: must be a string or a finite number$"):
         events.started_event(OP_ID, "p", "a", AT, router_confidence=value)
 
 

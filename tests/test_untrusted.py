@@ -265,7 +265,7 @@ def test_one_crafted_line_spoils_nothing_else(committed_repo, capsys):
 
 
 def test_a_nan_confidence_is_refused_before_anything_is_written(committed_repo):
-    with pytest.raises(InvalidInput, match="^router_confidence: must be a string or a finite number$"):
+    with pytest.raises(InvalidInput, match=r"^router_confidence: must be a string or a finite number$"):
         kitty_ops.start("p", "a", repo=committed_repo, router_confidence=float("nan"))
     assert list(committed_repo.glob("kitty-ops/01*.jsonl")) == []
 
