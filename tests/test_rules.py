@@ -74,7 +74,10 @@ def test_the_schema_pattern_is_the_token_rule(tmp_path):
         ('{"event": 3}', "no event type"),
         ("[" * 1000 + "]" * 1000, f"nested more than {rules.MAX_DEPTH} levels deep"),
         ('{"event": "x", "deep": ' + "[" * 40 + "]" * 40 + "}", f"nested more than {rules.MAX_DEPTH} levels deep"),
-        ('{"event": "x", "deep": ' + "[" * 100_000 + "]" * 100_000 + "}", f"nested more than {rules.MAX_DEPTH} levels deep"),
+        (
+            '{"event": "x", "deep": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            f"nested more than {rules.MAX_DEPTH} levels deep",
+        ),
     ],
     ids=["garbage", "duplicate-key", "nan", "infinity", "overflow", "array", "no-event", "event-not-text",
          "deep-1000", "deep-40", "deep-100000"],
@@ -165,7 +168,9 @@ def test_outcome_and_closed_by_are_choices():
 
 
 def test_event_order():
-    done = line({"event": "completed", "invocation_id": OP_ID, "completed_at": AT, "outcome": "done", "closed_by": "agent"})
+    done = line(
+        {"event": "completed", "invocation_id": OP_ID, "completed_at": AT, "outcome": "done", "closed_by": "agent"}
+    )
     assert problems(done, line(started())) == [
         "line 1: completed event before the started event", "line 2: started is not the first event"
     ]
