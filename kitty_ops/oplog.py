@@ -13,6 +13,10 @@ from kitty_ops.layout import EVENTS_DIR, RECORDS_REF, op_id_from_path
 from kitty_ops.scan import parse_timestamp, read_scan, scan_record
 from kitty_ops.ulid import is_ulid
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 SUBJECT = re.compile(r"^op\((?P<profile>[^)]*)\): (?P<action>.*) \[(?P<id8>[0-9A-Z]{8})\]$")
 _RECORD_SEPARATOR, _FIELD_SEPARATOR = "\x1e", "\x1f"
 
@@ -24,7 +28,7 @@ def op_commits(
     mission_id: str | None = None,
     since: str | None = None,
     limit: int | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Op commits, newest first, each with its record's outcome and duration."""
     root = Path(repo_root)
     fields = _FIELD_SEPARATOR.join(("%H", "%aI", "%s", "%(trailers:key=Op-Id,valueonly,separator=%x2C)"))
@@ -52,7 +56,7 @@ def _has_ref(root: Path, ref: str) -> bool:
     return git.run(["rev-parse", "-q", "--verify", ref], root, check=False).returncode == 0
 
 
-def _entry(root: Path, chunk: str, copies: refstore.Copies | None = None) -> dict | None:
+def _entry(root: Path, chunk: str, copies: refstore.Copies | None = None) -> dict[str, Any] | None:
     header, _, files = chunk.partition("\n")
     sha, date, subject, trailer = header.split(_FIELD_SEPARATOR, 3)
     match = SUBJECT.match(subject)
@@ -80,7 +84,9 @@ def _entry(root: Path, chunk: str, copies: refstore.Copies | None = None) -> dic
     }
 
 
-def _record(root: Path, op_id: str | None, copies: refstore.Copies | None = None) -> tuple[dict, dict]:
+def _record(
+    root: Path, op_id: str | None, copies: refstore.Copies | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     if op_id is None:
         return {}, {}
     if copies is not None and op_id in copies.records:
@@ -90,7 +96,7 @@ def _record(root: Path, op_id: str | None, copies: refstore.Copies | None = None
     return scan.started or {}, scan.completed or {}
 
 
-def _duration(started: dict, completed: dict) -> float | None:
+def _duration(started: dict[str, Any], completed: dict[str, Any]) -> float | None:
     begin = parse_timestamp(started.get("started_at"))
     end = parse_timestamp(completed.get("completed_at"))
     return None if begin is None or end is None else round((end - begin).total_seconds(), 3)

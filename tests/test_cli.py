@@ -49,7 +49,9 @@ def test_start_json_prints_the_started_event(repo):
 
 def test_complete_then_show_and_list(committed_repo):
     op_id = run("start", "--profile", "reviewer", "--action", "review").stdout.strip()
-    result = run("complete", op_id, "--outcome", "failed", "--evidence", "ci#12", "--artifact", "a.py", "--artifact", "b.py")
+    result = run(
+        "complete", op_id, "--outcome", "failed", "--evidence", "ci#12", "--artifact", "a.py", "--artifact", "b.py"
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"{op_id} failed, committed ")
     shown = json.loads(run("show", op_id, "--json").stdout)

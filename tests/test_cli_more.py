@@ -76,7 +76,10 @@ def test_init_prints_the_pre_commit_entry_and_sets_up_the_directory(committed_re
 
 def test_init_write_creates_or_extends_the_pre_commit_config(committed_repo):
     config = committed_repo / ".pre-commit-config.yaml"
-    config.write_text("# my hooks\nrepos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n    rev: v5.0.0\n    hooks:\n      - id: trailing-whitespace\n")
+    config.write_text(
+        "# my hooks\nrepos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n    rev: v5.0.0\n"
+        "    hooks:\n      - id: trailing-whitespace\n"
+    )
     result = kitty_ops("init", "--write", cwd=committed_repo)
     assert result.returncode == 0, result.stderr
     text = config.read_text()
@@ -160,7 +163,13 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(committed_repo):
     assert "\x1b[" not in no_color.stdout and "open" in no_color.stdout
 
 
-@pytest.mark.parametrize("command", ["list", "show", "log", "doctor ops", "validate", "schema", "reindex", "init", "demo", "start", "complete", "commit"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "list", "show", "log", "doctor ops", "validate", "schema", "reindex", "init", "demo", "start", "complete",
+        "commit",
+    ],
+)
 def test_every_command_has_help_with_an_example(command):
     result = invoke(*command.split(), "--help")
     assert result.exit_code == 0
