@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from kitty_ops import git, refstore
 from kitty_ops.commit import target_ref
@@ -16,7 +17,7 @@ from kitty_ops.layout import RECORDS_REF, TARGET_CONFIG
 from kitty_ops.sync import default_remote, fetch_refspec, last_pushed, rev, tracking_ref
 
 
-def ref_report(repo_root: Path | str) -> dict | None:
+def ref_report(repo_root: Path | str) -> dict[str, Any] | None:
     """`{"remote", "problems": [{"kind", "message", "command"}], "conflicts": [...]}`,
     or None when neither ref mode is on nor any records ref exists."""
     repo = git.find_repo(repo_root)
@@ -30,7 +31,8 @@ def ref_report(repo_root: Path | str) -> dict | None:
     problems = []
     has_remote = git.run(["remote", "get-url", remote], repo.root, check=False).returncode == 0
     if has_remote:
-        fetched = git.run(["config", "--get-all", f"remote.{remote}.fetch"], repo.root, check=False).stdout.decode().split()
+        fetch_config = git.run(["config", "--get-all", f"remote.{remote}.fetch"], repo.root, check=False)
+        fetched = fetch_config.stdout.decode().split()
         if fetch_refspec(remote) not in fetched:
             problems.append({
                 "kind": "refspec-missing",
@@ -42,7 +44,7 @@ def ref_report(repo_root: Path | str) -> dict | None:
     return {"remote": remote if has_remote else None, "problems": problems, "conflicts": conflicts}
 
 
-def _sharing_problems(repo: git.Repo, remote: str) -> list[dict]:
+def _sharing_problems(repo: git.Repo, remote: str) -> list[dict[str, Any]]:
     local, theirs, pushed = rev(repo, RECORDS_REF), rev(repo, tracking_ref(remote)), last_pushed(repo, remote)
     problems = []
     if pushed and (theirs is None or not _contains(repo, theirs, pushed)):

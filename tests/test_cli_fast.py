@@ -56,9 +56,11 @@ def test_errors_are_the_same_one_line_with_either_path(committed_repo):
     fast = kitty_ops(committed_repo, "start", "--profile", "a b", "--action", "x")
     assert fast.returncode == 2 and "click not imported" in fast.stderr
     assert fast.stderr.splitlines()[0] == (
-        "kitty-ops: error: profile_id: must be one word of printable ASCII: no spaces, newlines, control characters or ()[]"
+        "kitty-ops: error: profile_id: must be one word of printable ASCII:"
+        " no spaces, newlines, control characters or ()[]"
     )
     unknown = kitty_ops(committed_repo, "complete", "01M8SW8SRJ7REBH024V4RACZQ4")
-    assert unknown.returncode == 1 and unknown.stderr.startswith("kitty-ops: error: 01M8SW8SRJ7REBH024V4RACZQ4: no such Op")
+    assert unknown.returncode == 1
+    assert unknown.stderr.startswith("kitty-ops: error: 01M8SW8SRJ7REBH024V4RACZQ4: no such Op")
     slow = kitty_ops(committed_repo, "start", "--profile", "p")
     assert slow.returncode == 2 and "Missing option '--action'" in slow.stderr and "click imported" in slow.stderr

@@ -97,7 +97,8 @@ def test_a_person_commits_beside_agents_in_ref_mode_with_no_failure(origin_repo)
     for number in range(8):
         (origin_repo / "work.txt").write_text(f"{number}\n")
         git(origin_repo, "add", "work.txt")
-        result = subprocess.run(["git", "commit", "-qm", f"person {number}"], cwd=origin_repo, capture_output=True, text=True)
+        result = subprocess.run(["git", "commit", "-qm", f"person {number}"], cwd=origin_repo,
+                                capture_output=True, text=True)
         failures += [result.stderr] if result.returncode else []
     assert agent.wait(timeout=300) == 0
     assert failures == []
@@ -196,7 +197,8 @@ def test_the_sync_hook_pushes_the_records_along_with_a_real_push(origin_repo, re
     subprocess.run([sys.executable, "-m", "pre_commit", "install", "-t", "pre-push"], cwd=origin_repo, check=True,
                    capture_output=True)
     op_id = done_op(origin_repo)
-    push = subprocess.run(["git", "push", "origin", "main"], cwd=origin_repo, capture_output=True, text=True, timeout=300)
+    push = subprocess.run(["git", "push", "origin", "main"], cwd=origin_repo, capture_output=True, text=True,
+                          timeout=300)
     assert push.returncode == 0, push.stdout + push.stderr
     assert git(origin_repo, "ls-remote", "origin", REF) != ""
     assert ref_records(remote) == [op_id]
