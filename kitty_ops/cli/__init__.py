@@ -22,6 +22,7 @@ COMMANDS = {
     "list": "kitty_ops.cli.read:list_command",
     "show": "kitty_ops.cli.read:show",
     "log": "kitty_ops.cli.history:log_command",
+    "report": "kitty_ops.cli.report:report",
     "audit": "kitty_ops.cli.audit:audit_command",
     "doctor": "kitty_ops.cli.doctor:doctor",
     "validate": "kitty_ops.cli.validate:validate",
