@@ -238,7 +238,7 @@ def render_page(data: dict) -> str:
         filters.append(f"since {data['filters']['since'][:19].replace('T', ' ')} UTC")
     generated = datetime.fromtimestamp(data["generated_at"] / 1000, timezone.utc)
     subtitle = " · ".join([
-        f"{len(data['ops'])} Ops", *filters, f"as of {generated:%Y-%m-%d %H:%M:%S} UTC",
+        f"{len(data['ops'])} Op{'' if len(data['ops']) == 1 else 's'}", *filters, f"as of {generated:%Y-%m-%d %H:%M:%S} UTC",
     ])
     invalid = ""
     if data["invalid"]:

@@ -33,5 +33,6 @@ def report(repo, mission_id, since, output) -> int:
     if not os.path.isdir(os.path.dirname(path)):
         raise InvalidInput(f"-o {output}: no such directory {os.path.dirname(path)}")
     data = write_report(repo, path, mission_id=mission_id, since=since_at)
-    echo(f"{path}  ({len(data['ops'])} Ops)")
+    count = len(data["ops"])
+    echo(f"{path}  ({count} Op{'' if count == 1 else 's'})")
     return EXIT_OK

@@ -258,6 +258,12 @@
 
   function click(event) {
     var i = indexOf(event);
+    if (i !== null && window.history && history.replaceState) { history.replaceState(null, "", "#op=" + ops[i].id); }
+    pin(i);
+  }
+
+  // Pin Op `i` in the details panel (the page's address #op=<id> pins one on load).
+  function pin(i) {
     var panel = document.getElementById("details");
     var previous = document.querySelector(".bar.pinned");
     if (previous) { previous.classList.remove("pinned"); }
@@ -266,6 +272,7 @@
     var bar = document.querySelector('.bar[data-i="' + i + '"]');
     if (bar) { bar.classList.add("pinned"); }
     panel.textContent = "";
+    panel.setAttribute("data-op", ops[i].id);
     panel.appendChild(describe(ops[i], true));
   }
 
@@ -292,6 +299,10 @@
     window.addEventListener("resize", function () { clearTimeout(resizing); resizing = setTimeout(render, 150); });
     legend();
     render();
+    var wanted = /^#op=([0-9A-Za-z]{26})$/.exec(window.location.hash);
+    if (wanted) {
+      for (var k = 0; k < ops.length; k++) { if (ops[k].id === wanted[1].toUpperCase()) { pin(k); break; } }
+    }
   } catch (error) {
     body.setAttribute("data-error", String(error && error.stack || error));
     throw error;
