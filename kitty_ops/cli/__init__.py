@@ -55,6 +55,9 @@ class KittyOpsGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         print_warnings_to_stderr()
         try:
+            from kitty_ops.settings import check_environment
+
+            check_environment()  # before any subcommand imports what reads it
             code = super().main(args, prog_name or "kitty-ops", complete_var, False, **extra)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
@@ -73,7 +76,9 @@ class KittyOpsGroup(click.Group):
             sys.stderr.close()
             code = EXIT_PROBLEM
         except Exception as exc:  # a bug: still one line, the traceback on request
-            if os.environ.get("KITTY_OPS_DEBUG"):
+            from kitty_ops.settings import debug_enabled
+
+            if debug_enabled():
                 raise
             _error(f"unexpected {type(exc).__name__}: {exc} (set KITTY_OPS_DEBUG=1 for details)")
             code = EXIT_PROBLEM
