@@ -91,7 +91,7 @@ def test_human_output_is_a_table_with_the_next_command_of_each_op(committed_repo
     assert lines[:4] == [
         "Orphans (started, never completed): 2",
         "  ID                            AGE  PROFILE             ACTION   OWNER    STATE     NEXT",
-        f"  {stale}  30.0h  reviewer            review   unknown  stale     kitty-ops complete {stale} --outcome abandoned",
+        f"  {stale}  1d06h  reviewer            review   unknown  stale     kitty-ops complete {stale} --outcome abandoned",
         f"  {fresh}    30m  architect-alphonso  specify  unknown  running?  kitty-ops complete {fresh} --outcome abandoned",
     ]
     assert lines[4] == "  close every stale one: kitty-ops doctor ops --close-stale --threshold-hours 24"

@@ -60,6 +60,9 @@ class KittyOpsGroup(click.Group):
             check_environment()  # before any subcommand imports what reads it
             code = super().main(args, prog_name or "kitty-ops", complete_var, False, **extra)
         except click.UsageError as exc:
+            if exc.ctx is not None and type(exc).__name__ == "NoArgsIsHelpError":  # a bare `kitty-ops`
+                click.echo(exc.ctx.get_help())
+                sys.exit(0)
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             _error(exc.format_message() + hint)
             code = EXIT_USAGE

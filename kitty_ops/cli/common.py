@@ -37,6 +37,30 @@ def repo_option(command: Callable) -> Callable:
     return wrapper
 
 
+def records_repo_option(command: Callable) -> Callable:
+    """`--repo DIR` for the commands that create records (`start`, `run`): a
+    DIR outside git must already hold `kitty-ops/` (`kitty-ops init --repo
+    DIR` makes it), so that a mistyped --repo never scatters records."""
+
+    @click.option(
+        "--repo",
+        "repo_dir",
+        metavar="DIR",
+        help="Repository to work in (default: the git top level of the current directory).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, repo_dir: str | None, **kwargs: Any) -> Any:
+        root = resolve_repo(repo_dir)
+        if repo_dir is not None and git.find_repo(root) is None and not (root / "kitty-ops").is_dir():
+            raise InvalidInput(
+                f"--repo {repo_dir}: not in a git repository and has no kitty-ops/ directory"
+                f" (run `git init` there, or `kitty-ops init --repo {repo_dir}` to keep records outside git)"
+            )
+        return command(*args, repo=root, **kwargs)
+
+    return wrapper
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
@@ -50,17 +74,10 @@ def use_color() -> bool | None:
 
 
 def format_duration(seconds: float | None) -> str:
-    """`42s`, `17m`, `5.5h`, `3d`; `?` when unknown."""
-    if seconds is None:
-        return "?"
-    seconds = max(seconds, 0)
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.0f}d"
+    """`42s`, `17m`, `5h05m`, `2d06h`; `?` when unknown (see `kitty_ops.durations`)."""
+    from kitty_ops.durations import format_duration as formatted
+
+    return formatted(seconds)
 
 
 def format_age(hours: float | None) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from kitty_ops.cli.common import echo_json, json_option, repo_option, start_options
+from kitty_ops.cli.common import echo_json, json_option, records_repo_option, repo_option, start_options
 from kitty_ops.commit import commit_ops
 from kitty_ops.errors import EXIT_OK, InvalidInput, KittyOpsError
 from kitty_ops.executor import complete_invocation, start_invocation
@@ -18,7 +18,7 @@ from kitty_ops.opids import resolve
     help="The process that owns the Op (default: the nearest ancestor that is not a shell).",
 )
 @json_option
-@repo_option
+@records_repo_option
 def start(repo, profile_id, action, owner_pid, as_json, **optional) -> int:
     """Start an Op: write its `started` line and print its id.
 
