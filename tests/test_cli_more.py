@@ -161,7 +161,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(committed_repo):
     assert "\x1b[" not in no_color.stdout and "open" in no_color.stdout
 
 
-@pytest.mark.parametrize("command", ["list", "show", "log", "doctor ops", "validate", "schema", "reindex", "init", "demo", "start", "complete", "commit"])
+@pytest.mark.parametrize("command", ["list", "show", "log", "doctor ops", "validate", "schema", "reindex", "init", "demo", "start", "complete", "commit", "report"])
 def test_every_command_has_help_with_an_example(command):
     result = invoke(*command.split(), "--help")
     assert result.exit_code == 0

@@ -190,3 +190,17 @@ def test_an_empty_repository_gets_a_page_that_says_so(committed_repo, tmp_path):
     assert kitty_ops_process("report", cwd=committed_repo).stdout.endswith("(0 Ops)\n")
     dom = dump_dom(committed_repo / "kitty-ops-report.html", tmp_path)
     assert body_attributes(dom)["data-rendered"] == "0" and "No Ops to show." in dom
+
+
+def test_two_thousand_ops_keep_their_lanes_legible(committed_repo, tmp_path):
+    built = build_mission(committed_repo, 2000, commit=False)
+    built["owner"].kill()
+    built["owner"].wait()
+    assert kitty_ops_process("report", cwd=committed_repo).returncode == 0
+    dom = dump_dom(committed_repo / "kitty-ops-report.html", tmp_path)
+    attributes = body_attributes(dom)
+    assert "data-error" not in attributes
+    assert attributes["data-rendered"] == "2000" and attributes["data-lanes"] == "4"
+    plot = re.search(r'<svg [^>]*class="plot"[^>]*>', dom).group(0)
+    height = int(re.search(r'height="(\d+)"', plot).group(1))
+    assert 0 < height <= 4 * (8 * 15 + 12) + 34  # four lanes of at most 8 rows each, whatever the count
