@@ -14,7 +14,7 @@ from kitty_ops.install import (
 from kitty_ops.precommit_config import published_entry
 
 PUBLISHED_NOTE = (
-    "\nThe hooks above run the kitty-ops installed here (it must be on PATH when you commit)."
+    "\nThese hooks (`repo: local`) run the kitty-ops installed here: it must be on PATH when you commit."
     "\nOnce kitty-ops is released, this entry instead lets pre-commit install it by itself:\n"
 )
 
