@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from kitty_ops import exclude
-from kitty_ops.precommit_config import HOOK_IDS, HOOKS_REPO, local_entry, published_entry  # noqa: F401
+from kitty_ops.precommit_config import HOOK_IDS, HOOKS_REPO, local_entry  # noqa: F401  (HOOKS_REPO: re-exported)
 from kitty_ops.writer import ensure_events_dir
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
