@@ -68,7 +68,8 @@ def test_list_is_newest_first_and_limited(repo):
     listed = json.loads(run("list", "--limit", "3", "--json").stdout)
     assert [op["invocation_id"] for op in listed] == ids[::-1][:3]
     text = run("list", "--limit", "2").stdout.splitlines()
-    assert len(text) == 2 and text[0].startswith(ids[-1]) and "open" in text[0] and "p: a4" in text[0]
+    assert len(text) == 3 and text[0].startswith("ID ")
+    assert text[1].startswith(ids[-1]) and "open" in text[1] and "p: a4" in text[1]
 
 
 def test_list_falls_back_to_the_files_without_an_index(repo):
@@ -169,7 +170,7 @@ def test_console_script_round_trip(committed_repo):
     assert completed.stderr == ""
     assert git(committed_repo, "log", "-1", "--format=%s") == f"op(implementer): implement [{op_id[:8]}]"
     listed = kitty_ops("list", cwd=committed_repo)
-    assert listed.stdout.startswith(op_id) and "done" in listed.stdout
+    assert listed.stdout.splitlines()[1].startswith(op_id) and "done" in listed.stdout
     shown = kitty_ops("show", op_id, cwd=committed_repo)
     assert "completed: done (by agent)" in shown.stdout
 

@@ -87,12 +87,13 @@ def test_init_write_creates_or_extends_the_pre_commit_config(committed_repo):
         "# my hooks\ndefault_install_hook_types: [pre-commit, post-commit, pre-push]\nrepos:\n"
         "  - repo: https://github.com/pre-commit/pre-commit-hooks\n"
     )
-    assert "  - repo: https://github.com/kitty-ops/kitty-ops\n" in text and "      - id: kitty-ops-orphans\n" in text
+    assert "  - repo: local\n" in text and "      - id: kitty-ops-orphans\n" in text
     import yaml  # pre-commit's dependency: the file must stay valid YAML
 
     assert yaml.safe_load(text)["default_install_hook_types"] == ["pre-commit", "post-commit", "pre-push"]
     repos = yaml.safe_load(text)["repos"]
-    assert [repo["repo"] for repo in repos] == ["https://github.com/pre-commit/pre-commit-hooks", "https://github.com/kitty-ops/kitty-ops"]
+    assert [repo["repo"] for repo in repos] == ["https://github.com/pre-commit/pre-commit-hooks", "local"]
+    assert "  - repo: https://github.com/kitty-ops/kitty-ops\n    rev: v0.1.0\n" in result.stdout  # the alternative
     again = kitty_ops("init", "--write", cwd=committed_repo)
     assert "already has kitty-ops hooks" in again.stdout and config.read_text() == text
 
@@ -167,7 +168,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(committed_repo):
     "command",
     [
         "list", "show", "log", "doctor ops", "validate", "schema", "reindex", "init", "demo", "start", "complete",
-        "commit",
+        "commit", "report",
     ],
 )
 def test_every_command_has_help_with_an_example(command):

@@ -96,7 +96,7 @@ def test_human_output_is_a_table_with_the_next_command_of_each_op(committed_repo
     assert lines[:4] == [
         "Orphans (started, never completed): 2",
         "  ID                            AGE  PROFILE             ACTION   OWNER    STATE     NEXT",
-        f"  {stale}  30.0h  reviewer            review   unknown  stale     "
+        f"  {stale}  1d06h  reviewer            review   unknown  stale     "
         f"kitty-ops complete {stale} --outcome abandoned",
         f"  {fresh}    30m  architect-alphonso  specify  unknown  running?  "
         f"kitty-ops complete {fresh} --outcome abandoned",
@@ -139,7 +139,7 @@ def test_close_stale_closes_and_commits_stale_orphans_and_leaves_fresh_ones(comm
     unreadable = hand_written_op(committed_repo, started_at="not a time")  # invalid: left for a person
     fresh = open_op(committed_repo, hours_ago=1)
     result = doctor("--close-stale", "--threshold-hours", "24")
-    assert result.exit_code == 1  # the fresh orphan is still listed
+    assert result.exit_code == 1  # the stale one is closed, a fresh one is in progress, the invalid one remains
     assert f"closed: {stale} reviewer: review, open 48.0h, committed " in result.stdout
     assert unreadable not in result.stdout.split("Orphans")[0]
     assert f"kitty-ops/{unreadable}.jsonl: line 1: started_at: must be an ISO-8601" in result.stdout

@@ -23,6 +23,21 @@ def resolve_repo(directory: str | None) -> Path:
     return git.work_root(directory)
 
 
+def resolve_records_repo(directory: str | None) -> Path:
+    """The root for the commands that create records (`start`, `run`): a `--repo
+    DIR` outside git must already hold `kitty-ops/` (`kitty-ops init --repo DIR`
+    makes it), so that a mistyped --repo never scatters records."""
+    from kitty_ops import git
+
+    root = resolve_repo(directory)
+    if directory is not None and git.find_repo(root) is None and not (root / "kitty-ops").is_dir():
+        raise InvalidInput(
+            f"--repo {directory}: not in a git repository and has no kitty-ops/ directory"
+            f" (run `git init` there, or `kitty-ops init --repo {directory}` to keep records outside git)"
+        )
+    return root
+
+
 def print_json(value: object) -> None:
     print(json.dumps(value, indent=2, sort_keys=True, default=str))
 

@@ -34,7 +34,8 @@ def doctor() -> None:
 @repo_option
 def ops(repo, close_stale, threshold_hours, as_json) -> int:
     """List orphans (started, never completed), pending records (completed, not
-    committed) and invalid records. Exit 1 when any is listed.
+    committed) and invalid records. Exit 1 when any is listed; with
+    --close-stale, exit 0 when only fresh orphans remain.
 
     \b
     Examples:
@@ -55,6 +56,10 @@ def ops(repo, close_stale, threshold_hours, as_json) -> int:
     shared = ref_report(repo)
     ref_trouble = bool(shared and (shared["problems"] or shared["conflicts"]))
     found = any(report.values()) or bool(locks) or ref_trouble
+    if closed is not None:  # the sweep asked about stale orphans: fresh ones are not a problem
+        orphans_left = any(entry["stale"] for entry in report["orphans"])
+        failed = any(entry["result"] == "error" for entry in closed)
+        found = orphans_left or failed or bool(report["pending"] or report["invalid"] or locks) or ref_trouble
     if as_json:
         extra = {"ref": shared} if shared is not None else {}
         echo_json({**report, "stale_locks": locks, **extra, **({"closed": closed} if closed is not None else {})})

@@ -8,7 +8,6 @@ wrong. What the commands do lives in `kitty_ops.cli.actions`, shared by both.
 """
 from __future__ import annotations
 
-import os
 import sys
 
 from kitty_ops.errors import EXIT_PROBLEM, KittyOpsError
@@ -61,11 +60,11 @@ def _start(args: list[str]) -> int | None:
     owner = found.pop("owner_pid", None)
     if owner is not None and not owner.lstrip("-").isdigit():
         return None
-    from kitty_ops.cli.actions import resolve_repo, start_op
+    from kitty_ops.cli.actions import resolve_records_repo, start_op
 
     optional = {name: found.get(name) for name in START_VALUES.values()
                 if name not in ("profile_id", "action", "owner_pid", "repo")}
-    return start_op(resolve_repo(found.get("repo")), found["profile_id"], found["action"],
+    return start_op(resolve_records_repo(found.get("repo")), found["profile_id"], found["action"],
                     None if owner is None else int(owner), bool(found.get("as_json")), optional)
 
 
@@ -97,6 +96,9 @@ def run_fast(argv: list[str]) -> int | None:
 
     print_warnings_to_stderr()
     try:
+        from kitty_ops.settings import check_environment
+
+        check_environment()  # before importing what reads it
         return command(argv[1:])
     except KittyOpsError as exc:
         print(f"kitty-ops: error: {exc}", file=sys.stderr)
@@ -108,7 +110,9 @@ def run_fast(argv: list[str]) -> int | None:
         sys.stderr.close()
         return EXIT_PROBLEM
     except Exception as exc:  # a bug: still one line, the traceback on request
-        if os.environ.get("KITTY_OPS_DEBUG"):
+        from kitty_ops.settings import debug_enabled
+
+        if debug_enabled():
             raise
         print(f"kitty-ops: error: unexpected {type(exc).__name__}: {exc} (set KITTY_OPS_DEBUG=1 for details)",
               file=sys.stderr)

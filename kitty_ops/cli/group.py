@@ -6,7 +6,6 @@ quick command does not pay for importing every other one.
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 
 import click
@@ -22,6 +21,7 @@ COMMANDS = {
     "list": "kitty_ops.cli.read:list_command",
     "show": "kitty_ops.cli.read:show",
     "log": "kitty_ops.cli.history:log_command",
+    "report": "kitty_ops.cli.report:report",
     "audit": "kitty_ops.cli.audit:audit_command",
     "doctor": "kitty_ops.cli.doctor:doctor",
     "validate": "kitty_ops.cli.validate:validate",
@@ -55,8 +55,14 @@ class KittyOpsGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         print_warnings_to_stderr()
         try:
+            from kitty_ops.settings import check_environment
+
+            check_environment()  # before any subcommand imports what reads it
             code = super().main(args, prog_name or "kitty-ops", complete_var, False, **extra)
         except click.UsageError as exc:
+            if exc.ctx is not None and type(exc).__name__ == "NoArgsIsHelpError":  # a bare `kitty-ops`
+                click.echo(exc.ctx.get_help())
+                sys.exit(0)
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             _error(exc.format_message() + hint)
             code = EXIT_USAGE
@@ -73,7 +79,9 @@ class KittyOpsGroup(click.Group):
             sys.stderr.close()
             code = EXIT_PROBLEM
         except Exception as exc:  # a bug: still one line, the traceback on request
-            if os.environ.get("KITTY_OPS_DEBUG"):
+            from kitty_ops.settings import debug_enabled
+
+            if debug_enabled():
                 raise
             _error(f"unexpected {type(exc).__name__}: {exc} (set KITTY_OPS_DEBUG=1 for details)")
             code = EXIT_PROBLEM

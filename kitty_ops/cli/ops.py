@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from kitty_ops.cli.actions import complete_op, start_op
-from kitty_ops.cli.common import json_option, repo_option, start_options
+from kitty_ops.cli.common import json_option, records_repo_option, repo_option, start_options
 from kitty_ops.commit import commit_ops
 from kitty_ops.errors import EXIT_OK, InvalidInput, KittyOpsError
 from kitty_ops.opids import resolve
@@ -18,7 +18,7 @@ from kitty_ops.rules import OUTCOMES
     help="The process that owns the Op (default: the nearest ancestor that is not a shell).",
 )
 @json_option
-@repo_option
+@records_repo_option
 def start(repo, profile_id, action, owner_pid, as_json, **optional) -> int:
     """Start an Op: write its `started` line and print its id.
 
