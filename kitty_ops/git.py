@@ -13,6 +13,7 @@ import os
 import select
 import time
 
+from kitty_ops import settings
 from kitty_ops.errors import KittyOpsError
 
 TYPE_CHECKING = False
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-GIT_TIMEOUT_SECONDS = float(os.environ.get("KITTY_OPS_GIT_TIMEOUT", "60"))
+GIT_TIMEOUT_SECONDS = settings.git_timeout()
 _QUIET_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_PAGER": "cat",

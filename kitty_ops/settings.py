@@ -14,7 +14,6 @@ anything that reads it.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 
 from kitty_ops.errors import EXIT_USAGE, InvalidInput
@@ -79,6 +78,8 @@ def check_hook_command(hook: str, source: str = POST_COMPLETE_HOOK) -> None:
     if os.sep in hook or (os.altsep and os.altsep in hook):
         runnable = os.path.isfile(hook) and os.access(hook, os.X_OK)
     else:
+        import shutil  # only when a hook is named: the hooks' start-up stays light
+
         runnable = shutil.which(hook) is not None
     if not runnable:
         raise InvalidInput(f"{source}={hook!r}: no such executable (a path to one, or a command on PATH)")
