@@ -32,9 +32,8 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from kitty_ops import busy, git, gitlock, lifecycle, safefs
+from kitty_ops import busy, git, gitlock, lifecycle, objects, safefs
 from kitty_ops.errors import CommitSkipped, KittyOpsError
 from kitty_ops.layout import (
     EVENTS_DIR,
@@ -48,6 +47,10 @@ from kitty_ops.layout import (
 from kitty_ops.lock import LockTimeout, hold_file
 from kitty_ops.scan import scan_record
 from kitty_ops.warn import warn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 COMMIT_LOCK_NAME = "kitty-ops-commit.lock"
 COMMIT_LOCK_SECONDS = 30.0
@@ -98,6 +101,7 @@ def commit_op(
     ref: str | bool | None = True,
     heal: bool = True,
     busy_wait: float = BUSY_WAIT_SECONDS,
+    pending: list[str] | None = None,
 ) -> str | None:
     """Commit the completed record of `op_id`; the new commit's id.
 
@@ -108,12 +112,15 @@ def commit_op(
     (such records are never committed). `sign` defaults to the user's
     `commit.gpgSign` (which `git commit-tree` would ignore); `ref` (True: from
     `kitty-ops.target`) names the ref that gets the commit instead of HEAD.
+    `pending`: the candidates of `pending_paths`, when the caller asked already.
     """
     repo = _repo(repo_root)
     path = record_relpath(op_id)
     _committable(repo, path)  # refuse an open or invalid Op before taking any lock
     sign, ref = _settings(repo, sign, ref)
-    others = [other for other in pending_paths(repo, ref) if other < path] if heal else []
+    if heal and pending is None:
+        pending = pending_paths(repo, ref)
+    others = [other for other in pending or () if other < path] if heal else []
     results = commit_paths(repo, [*others, path], sign=sign, ref=ref, busy_wait=busy_wait)
     for other in others:
         problem = results.get(other)
@@ -194,13 +201,22 @@ def pending_paths(repo: git.Repo, ref: str | None = None) -> list[str]:
     env = git.repo_env(repo)
     if ref is not None:
         return _pending_against_ref(repo, ref, env)
+    return finish_pending_queries(start_pending_queries(repo))
+
+
+def start_pending_queries(repo: git.Repo) -> list[git.Running]:
+    """Start the branch mode queries of `pending_paths` (run side by side)."""
+    env = git.repo_env(repo)
     pathspec = f":(top){EVENTS_DIR}/"
-    queries = [
+    return [
         git.start(["ls-files", "--others", "-z", "--", pathspec], repo.root, env=env),  # untracked
         git.start(["diff-files", "--name-only", "-z", "--", pathspec], repo.root, env=env),  # changed
         git.start(["diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=AM", "--", pathspec],
                   repo.root, env=env),  # staged by hand
     ]
+
+
+def finish_pending_queries(queries: list[git.Running]) -> list[str]:
     found = [path for query in queries for path in git.split_z(git.finish(query))]
     return sorted({path for path in found if op_id_from_path(path)})
 
@@ -345,6 +361,10 @@ class _OpCommits:
         self.read_at: dict[str, tuple[int, int, int]] = {}  # path -> identity of the file as committed
         self.lifecycle_lines = b""
         self.tree_index = gitlock.temporary_index_path(self.git_dir)
+        self.objects_dir = str(repo.common_dir / "objects")
+        self.native = False
+        self.root_tree = b""
+        self.events_tree: bytes | None = None
         self.new_index = gitlock.temporary_index_path(self.git_dir)
         self.head: str | None = None
         self.tip: str | None = None
@@ -367,11 +387,16 @@ class _OpCommits:
                 return
         self.head = _ref_commit(self.repo, self.ref) if self.ref else _head_commit(self.repo)
         self.tip = self.head
-        specs = [f"{self.head}:{path}" for path in [*shared, *self.paths]] if self.head else []
+        trees = [f"{self.head}^{{tree}}", f"{self.head}:{EVENTS_DIR}"] if self.head else []
+        specs = [*trees, *(f"{self.head}:{path}" for path in [*shared, *self.paths])] if self.head else []
         found = git.read_objects(self.repo.root, specs, env=self.env) if specs else {}
         self.in_head = {path: found.get(f"{self.head}:{path}") for path in [*shared, *self.paths]}
         self.lifecycle = self.in_head[LIFECYCLE_LOG_RELATIVE_PATH]
-        self._git(["read-tree", self.head] if self.head else ["read-tree", "--empty"], index=self.tree_index)
+        # SHA-1 repositories: edit the two trees on the path ourselves (`kitty_ops.objects`);
+        # others (and a first commit) through a temporary index.
+        self.native = self.head is not None and len(self.head) == 40 and self._take_trees(found, trees)
+        if not self.native:
+            self._git(["read-tree", self.head] if self.head else ["read-tree", "--empty"], index=self.tree_index)
         for path in self.paths:
             try:
                 self.results[path] = self._commit_one(path)
@@ -396,10 +421,8 @@ class _OpCommits:
             attributes = _read_optional(self.repo, GITATTRIBUTES_PATH, self.read_at)
             if attributes is not None:
                 entries[GITATTRIBUTES_PATH] = attributes
-        blobs = {name: self._git(["hash-object", "-w", "--stdin"], input=data).strip()
-                 for name, data in entries.items()}
-        self._git(["update-index", "--add", "--index-info"], input=git.index_info(blobs), index=self.tree_index)
-        tree = self._git(["write-tree"], index=self.tree_index).strip()
+        blobs = {name: self._store_blob(data) for name, data in entries.items()}
+        tree = self._tree_with(blobs)
         op_id = op_id_from_path(path) or ""
         commit = self._commit_tree(tree, commit_message(started["profile_id"], started["action"], op_id))
         self.tip = commit
@@ -409,6 +432,30 @@ class _OpCommits:
             self.lifecycle = (blobs[LIFECYCLE_LOG_RELATIVE_PATH], "blob", new)
         self.index_entries.update(blobs)
         return commit
+
+    def _take_trees(self, found: dict[str, tuple[str, str, bytes] | None], specs: list[str]) -> bool:
+        root, events = (found.get(spec) for spec in specs)
+        if root is None or (events is not None and events[1] != "tree"):
+            return False  # a `kitty-ops` that is not a directory: git reports it
+        self.root_tree = root[2]
+        self.events_tree = events[2] if events else None
+        return True
+
+    def _store_blob(self, data: bytes) -> str:
+        if self.native:
+            return objects.write(self.objects_dir, b"blob", data)
+        return self._git(["hash-object", "-w", "--stdin"], input=data).strip()
+
+    def _tree_with(self, blobs: dict[str, str]) -> str:
+        """The root tree of the tip with `blobs` (paths under kitty-ops/) set."""
+        if not self.native:
+            self._git(["update-index", "--add", "--index-info"], input=git.index_info(blobs), index=self.tree_index)
+            return self._git(["write-tree"], index=self.tree_index).strip()
+        changes = {path.split("/", 1)[1].encode(): (objects.BLOB_MODE, blob) for path, blob in blobs.items()}
+        self.events_tree = objects.tree_with(self.events_tree, changes)
+        events = objects.write(self.objects_dir, b"tree", self.events_tree)
+        self.root_tree = objects.tree_with(self.root_tree, {EVENTS_DIR.encode(): (objects.TREE_MODE, events)})
+        return objects.write(self.objects_dir, b"tree", self.root_tree)
 
     def _prepare_index(self) -> None:
         """The real index with the Op's entries, in a copy; remembers which index it copied."""

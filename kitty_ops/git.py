@@ -161,8 +161,8 @@ def start(args: list[str], cwd: Path | str = ".", env: dict[str, str] | None = N
     return running
 
 
-def finish(running: Running) -> bytes:
-    """The output of a git process from `start`; GitError when it failed."""
+def finish(running: Running, check: bool = True) -> bytes:
+    """The output of a git process from `start`; GitError when it failed (when `check`)."""
     if running.popen is not None:
         import subprocess
 
@@ -174,7 +174,7 @@ def finish(running: Running) -> bytes:
         code = running.popen.returncode
     else:
         out, err, code = _collect(running)
-    if code != 0:
+    if code != 0 and check:
         stderr = err.decode(errors="replace").strip()
         raise GitError(f"git {running.name} failed: {_last_line(stderr)}", stderr)
     return out
@@ -326,10 +326,18 @@ def config_values(repo_root: Path | str, names: list[str]) -> dict[str, str | No
     Keys come back lower-case, as git canonicalises them; a variable set
     without a value (`[commit] gpgSign`) maps to None, which git reads as true.
     """
-    pattern = "^(" + "|".join(name.lower().replace(".", "\\.") for name in names) + ")$"
-    result = run(["config", "-z", "--get-regexp", pattern], repo_root, check=False)
+    result = run(config_args(names), repo_root, check=False)
+    return parse_config(result.stdout)
+
+
+def config_args(names: list[str]) -> list[str]:
+    """The `git config` arguments that read the variables `names` (see `config_values`)."""
+    return ["config", "-z", "--get-regexp", "^(" + "|".join(name.lower().replace(".", "\\.") for name in names) + ")$"]
+
+
+def parse_config(raw: bytes) -> dict[str, str | None]:
     values: dict[str, str | None] = {}
-    for entry in split_z(result.stdout):
+    for entry in split_z(raw):
         key, _, value = entry.partition("\n")
         values[key] = value if "\n" in entry else None
     return values

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 from kitty_ops import index, refstore, rules
 from kitty_ops.layout import EVENTS_DIR
 from kitty_ops.owners import OwnerStates
 from kitty_ops.safefs import unsafe_reason
 from kitty_ops.scan import RecordScan, read_scan, scan_record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 INDEXED_FILTERS = ("profile_id", "mission_id", "wp_id")
 

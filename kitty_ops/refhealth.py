@@ -9,12 +9,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from kitty_ops import git, refstore
 from kitty_ops.commit import target_ref
 from kitty_ops.layout import RECORDS_REF, TARGET_CONFIG
 from kitty_ops.sync import default_remote, fetch_refspec, last_pushed, rev, tracking_ref
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def ref_report(repo_root: Path | str) -> dict[str, Any] | None:

@@ -10,10 +10,13 @@ One `ls-tree` per ref and one `cat-file --batch` for all of them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from kitty_ops import git, safefs
 from kitty_ops.layout import EVENTS_DIR, RECORDS_REF, op_id_from_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 REMOTE_REFS = "refs/remotes/*/kitty-ops/records"
 

@@ -5,7 +5,6 @@ import errno
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 from kitty_ops import safefs
 from kitty_ops.errors import (
@@ -29,10 +28,14 @@ from kitty_ops.layout import (
 from kitty_ops.lock import LockTimeout, hold_fd
 from kitty_ops.scan import RecordScan, scan_record
 
-__all__ = ["EVENTS_DIR", "INDEX_PATH", "write_started", "write_completed"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-# An event: a dict from `kitty_ops.events`, or a model from `kitty_ops.record`.
-Event = Any
+    # An event: a dict from `kitty_ops.events`, or a model from `kitty_ops.record`.
+    Event = Any
+
+__all__ = ["EVENTS_DIR", "INDEX_PATH", "write_started", "write_completed"]
 
 COMPLETION_LOCK_SECONDS = 10.0
 GITATTRIBUTES_NAME = GITATTRIBUTES_PATH.rsplit("/", 1)[-1]
