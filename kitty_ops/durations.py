@@ -7,7 +7,7 @@ def format_duration(seconds: float | None) -> str:
     """`42s`, `17m`, `5h05m`, `2d06h`; `?` when unknown."""
     if seconds is None:
         return "?"
-    whole = int(round(max(seconds, 0)))
+    whole = round(max(seconds, 0))
     if whole < 60:
         return f"{whole}s"
     minutes = whole // 60

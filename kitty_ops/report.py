@@ -18,6 +18,7 @@ import statistics
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from kitty_ops import git
 from kitty_ops.durations import format_duration
@@ -63,7 +64,7 @@ def _pending_ids(root: Path) -> set[str]:
     return {entry["invocation_id"] for entry in find_pending(root)}
 
 
-def _open_state(summary: dict, started: datetime | None, now: datetime, threshold_hours: float) -> str:
+def _open_state(summary: dict[str, Any], started: datetime | None, now: datetime, threshold_hours: float) -> str:
     from kitty_ops.doctor.ops import is_stale
 
     owner = summary.get("owner_state") or "unknown"
@@ -82,7 +83,7 @@ def report_data(
     since: datetime | None = None,
     now: datetime | None = None,
     threshold_hours: float | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """What the page shows: `{"generated_at", "repo", "filters", "ops": [...], "invalid": [...]}`.
 
     Each Op: `id`, `profile`, `actor`, `action`, `status` (an outcome,
@@ -152,10 +153,10 @@ def report_data(
     }
 
 
-def summary_rows(data: dict) -> list[dict]:
+def summary_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per profile (and a last `all` row): counts per outcome and open
     state, pending, and the durations of completed Ops (seconds)."""
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for op in data["ops"]:
         groups.setdefault(op["profile"], []).append(op)
     rows = [_summary_row(name, ops) for name, ops in sorted(groups.items())]
@@ -164,7 +165,7 @@ def summary_rows(data: dict) -> list[dict]:
     return rows
 
 
-def _summary_row(name: str, ops: list[dict]) -> dict:
+def _summary_row(name: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
     durations = [(op["end"] - op["start"]) / 1000 for op in ops if op["end"] is not None]
     row = {"profile": name, "ops": len(ops), "pending": sum(op["pending"] for op in ops)}
     for outcome in (*OUTCOMES, "completed"):
@@ -177,7 +178,7 @@ def _summary_row(name: str, ops: list[dict]) -> dict:
     return row
 
 
-_COLUMNS = (
+_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Profile", "profile"), ("Ops", "ops"), ("done", "done"), ("failed", "failed"),
     ("abandoned", "abandoned"), ("running", "running"), ("dead", "dead"), ("stale", "stale"),
     ("open", "open"), ("pending", "pending"), ("total time", "total_seconds"),
@@ -185,7 +186,7 @@ _COLUMNS = (
 )
 
 
-def _summary_table(data: dict) -> str:
+def _summary_table(data: dict[str, Any]) -> str:
     rows = summary_rows(data)
     if any(row["completed"] for row in rows):
         columns = (*_COLUMNS[:5], ("no outcome", "completed"), *_COLUMNS[5:])
@@ -198,7 +199,7 @@ def _summary_table(data: dict) -> str:
         for _title, key in columns:
             value = row[key]
             if key.endswith("_seconds"):
-                text = "–" if value is None else format_duration(value)
+                text = "–" if value is None else format_duration(value)  # noqa: RUF001
             else:
                 text = str(value) if value or key == "ops" else ""
             cls = ' class="name"' if key == "profile" else f' class="n {key}"'
@@ -219,14 +220,14 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
-def _json_block(data: dict) -> str:
+def _json_block(data: dict[str, Any]) -> str:
     """JSON that stays inert inside <script type="application/json">: no `<`, `>`
     or `&` can end the block or open a comment."""
     text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def render_page(data: dict) -> str:
+def render_page(data: dict[str, Any]) -> str:
     """The whole page, as text."""
     style, script = _asset("report.css"), _asset("report.js")
     csp = (
@@ -238,7 +239,8 @@ def render_page(data: dict) -> str:
         filters.append(f"since {data['filters']['since'][:19].replace('T', ' ')} UTC")
     generated = datetime.fromtimestamp(data["generated_at"] / 1000, timezone.utc)
     subtitle = " · ".join([
-        f"{len(data['ops'])} Op{'' if len(data['ops']) == 1 else 's'}", *filters, f"as of {generated:%Y-%m-%d %H:%M:%S} UTC",
+        f"{len(data['ops'])} Op{'' if len(data['ops']) == 1 else 's'}", *filters,
+        f"as of {generated:%Y-%m-%d %H:%M:%S} UTC",
     ])
     invalid = ""
     if data["invalid"]:
@@ -286,7 +288,7 @@ Pending: completed, not yet committed (<code>kitty-ops commit --pending</code>).
 <script>{script}</script>
 </body>
 </html>
-"""
+"""  # noqa: RUF001 (the MINUS SIGN of the zoom-out button)
 
 
 def write_report(
@@ -296,7 +298,7 @@ def write_report(
     mission_id: str | None = None,
     since: datetime | None = None,
     now: datetime | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Write the page for the repository to `output`; the data it shows."""
     data = report_data(repo_root, mission_id=mission_id, since=since, now=now)
     Path(output).write_text(render_page(data), encoding="utf-8")

@@ -37,8 +37,10 @@ def test_a_bad_git_timeout_is_one_line_and_exit_2_for_the_post_complete_script(c
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
-    ("KITTY_OPS_GIT_TIMEOUT", "abc", "KITTY_OPS_GIT_TIMEOUT='abc': not a number of seconds greater than 0 (default 60)"),
-    ("KITTY_OPS_HOOK_TIMEOUT", "-5", "KITTY_OPS_HOOK_TIMEOUT='-5': not a number of seconds greater than 0 (default 120)"),
+    ("KITTY_OPS_GIT_TIMEOUT", "abc",
+     "KITTY_OPS_GIT_TIMEOUT='abc': not a number of seconds greater than 0 (default 60)"),
+    ("KITTY_OPS_HOOK_TIMEOUT", "-5",
+     "KITTY_OPS_HOOK_TIMEOUT='-5': not a number of seconds greater than 0 (default 120)"),
     ("KITTY_OPS_DEBUG", "maybe", "KITTY_OPS_DEBUG='maybe': not 1 or 0 (true/false, yes/no, on/off)"),
 ])
 def test_a_bad_value_is_one_line_and_exit_2_for_the_cli(committed_repo, name, value, message):

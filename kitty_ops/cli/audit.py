@@ -7,6 +7,10 @@ from kitty_ops.audit import audit, default_revisions, is_shallow
 from kitty_ops.cli.common import echo, echo_json, json_option, repo_option
 from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM, InvalidInput
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 @click.command("audit")
 @click.argument("revision_range", nargs=-1, metavar="[REVISION_RANGE]")
@@ -15,7 +19,9 @@ from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM, InvalidInput
               help="A committed orphan that a later commit completes is a warning, not a problem.")
 @json_option
 @repo_option
-def audit_command(repo, revision_range, base, allow_healed, as_json) -> int:
+def audit_command(
+    repo: Path, revision_range: tuple[str, ...], base: str | None, allow_healed: bool, as_json: bool
+) -> int:
     """Check the commits of REVISION_RANGE (default: everything reachable from
     HEAD) for committed orphans, deleted or renamed records, rewritten lines,
     invalid lines, symbolic links and local files under kitty-ops/. Exit 1

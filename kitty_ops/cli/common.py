@@ -12,10 +12,7 @@ import click
 from kitty_ops.cli.actions import resolve_records_repo, resolve_repo
 
 
-
-
-
-def repo_option(command: Callable) -> Callable:
+def repo_option(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add `--repo DIR` and pass the resolved root as `repo`."""
 
     @click.option(
@@ -31,7 +28,7 @@ def repo_option(command: Callable) -> Callable:
     return wrapper
 
 
-def records_repo_option(command: Callable) -> Callable:
+def records_repo_option(command: Callable[..., Any]) -> Callable[..., Any]:
     """`--repo DIR` for the commands that create records (`start`, `run`): a
     DIR outside git must already hold `kitty-ops/` (`kitty-ops init --repo
     DIR` makes it), so that a mistyped --repo never scatters records."""
@@ -97,7 +94,7 @@ START_OPTIONS = (
 )
 
 
-def start_options(command: Callable) -> Callable:
+def start_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options of `start` (and `run`): the started event's fields."""
     for option in reversed(START_OPTIONS):
         command = option(command)

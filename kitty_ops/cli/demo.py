@@ -9,7 +9,7 @@ from kitty_ops.demo import run_demo
 
 @click.command()
 @click.option("--keep", is_flag=True, help="Keep the scratch repository to look around.")
-def demo(keep) -> int:
+def demo(keep: bool) -> int:
     """Walk through kitty-ops with real git and the real hooks, in a scratch repository.
 
     Starts and completes an Op (committed), shows the orphan hook blocking an

@@ -13,6 +13,11 @@ from kitty_ops.cli.common import (
 from kitty_ops.doctor import ops as doctor_ops
 from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
 
 @click.group()
 def doctor() -> None:
@@ -32,7 +37,7 @@ def doctor() -> None:
 )
 @json_option
 @repo_option
-def ops(repo, close_stale, threshold_hours, as_json) -> int:
+def ops(repo: Path, close_stale: bool, threshold_hours: float | None, as_json: bool) -> int:
     """List orphans (started, never completed), pending records (completed, not
     committed) and invalid records. Exit 1 when any is listed; with
     --close-stale, exit 0 when only fresh orphans remain.
@@ -76,7 +81,7 @@ def ops(repo, close_stale, threshold_hours, as_json) -> int:
     return EXIT_PROBLEM if found else EXIT_OK
 
 
-def _print_ref_report(shared: dict) -> None:
+def _print_ref_report(shared: dict[str, Any]) -> None:
     for problem in shared["problems"]:
         click.echo(_style(f"Ref mode: {problem['message']}", fg="yellow", bold=True))
         click.echo(f"  fix: {problem['command']}")
@@ -85,11 +90,11 @@ def _print_ref_report(shared: dict) -> None:
         click.echo("  fix: keep the right copy by hand (records only grow), then kitty-ops sync")
 
 
-def _style(text: str, **style) -> str:
+def _style(text: str, **style: Any) -> str:
     return click.style(text, **style) if use_color() is not False else text
 
 
-def _print_sweep(closed: list[dict]) -> None:
+def _print_sweep(closed: list[dict[str, Any]]) -> None:
     if not closed:
         click.echo("No stale orphans to close.")
     for entry in closed:
@@ -101,7 +106,7 @@ def _print_sweep(closed: list[dict]) -> None:
         )
 
 
-def _print_report(report: dict, threshold_hours: float) -> None:
+def _print_report(report: dict[str, Any], threshold_hours: float) -> None:
     if not any(report.values()):
         click.echo(_style("All Op records are complete, committed and valid.", fg="green"))
         return
@@ -123,13 +128,13 @@ def _print_report(report: dict, threshold_hours: float) -> None:
         click.echo("  fix: repair or remove the file by hand; kitty-ops validate checks it again")
 
 
-def _state(entry: dict) -> str:
+def _state(entry: dict[str, Any]) -> str:
     if entry["stale"]:
         return "stale"
     return "running" if entry["owner_state"] == "running" else "running?"
 
 
-def _print_table(kind: str, entries: list[dict]) -> None:
+def _print_table(kind: str, entries: list[dict[str, Any]]) -> None:
     """One row per Op: id, age, profile, action, (orphans: owner, state,) the command that settles it."""
     orphans = kind == "orphans"
     headers = ["ID", "AGE", "PROFILE", "ACTION", *(["OWNER", "STATE"] if orphans else []), "NEXT"]

@@ -12,6 +12,10 @@ import sys
 
 from kitty_ops.errors import EXIT_PROBLEM, KittyOpsError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 START_VALUES = {
     "--profile": "profile_id", "--action": "action", "--request-text": "request_text", "--actor": "actor",
     "--mode-of-work": "mode_of_work", "--mission-id": "mission_id", "--wp-id": "wp_id", "--model-id": "model_id",
@@ -23,10 +27,10 @@ COMPLETE_VALUES = {
 FLAGS = {"--json": "as_json", "--no-commit": "no_commit"}
 
 
-def parse(args: list[str], values: dict[str, str], flags: tuple[str, ...], positional: int) -> dict | None:
+def parse(args: list[str], values: dict[str, str], flags: tuple[str, ...], positional: int) -> dict[str, Any] | None:
     """Options by name, `artifacts` (repeatable) and `positional` bare words; None for
     anything unusual (click then parses it, and explains any mistake)."""
-    found: dict = {"artifacts": [], "args": []}
+    found: dict[str, Any] = {"artifacts": [], "args": []}
     index = 0
     while index < len(args):
         arg = args[index]

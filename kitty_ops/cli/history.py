@@ -14,16 +14,32 @@ from kitty_ops.cli.common import (
 from kitty_ops.errors import EXIT_OK
 from kitty_ops.oplog import op_commits
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 @click.command("log")
 @click.argument("op_id", required=False)
 @click.option("--profile", "profile_id", help="Only Ops of this profile.")
 @click.option("--mission-id", help="Only Ops of this mission.")
-@click.option("--since", help="Only commits after this date (as git log --since: '2 weeks ago', 2026-11-01; one git cannot read is refused).")
+@click.option(
+    "--since",
+    help="Only commits after this date (as git log --since: '2 weeks ago', 2026-11-01;"
+    " one git cannot read is refused).",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most N Op commits.")
 @json_option
 @repo_option
-def log_command(repo, op_id, profile_id, mission_id, since, limit, as_json) -> int:
+def log_command(
+    repo: Path,
+    op_id: str | None,
+    profile_id: str | None,
+    mission_id: str | None,
+    since: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> int:
     """Show Op commits, newest first, with each Op's outcome and duration;
     only those of OP_ID when given (any unique prefix of 8 or more characters).
 

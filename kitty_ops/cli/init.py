@@ -14,6 +14,10 @@ from kitty_ops.install import (
 )
 from kitty_ops.precommit_config import published_entry
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
 PUBLISHED_NOTE = (
     "\nThese hooks (`repo: local`) run the kitty-ops installed here: it must be on PATH when you commit."
     "\nOnce kitty-ops is released, this entry instead lets pre-commit install it by itself:\n"
@@ -22,10 +26,14 @@ PUBLISHED_NOTE = (
 
 @click.command()
 @click.option("--write", is_flag=True, help=f"Add the hooks to {PRE_COMMIT_CONFIG} instead of printing the entry.")
-@click.option("--ref", "ref_mode", is_flag=True, help="Ref mode: Op commits go to refs/kitty-ops/records, never the branch.")
-@click.option("--remote", metavar="R", help="With --ref: the remote to fetch records from (default: the branch's, else origin).")
+@click.option(
+    "--ref", "ref_mode", is_flag=True, help="Ref mode: Op commits go to refs/kitty-ops/records, never the branch."
+)
+@click.option(
+    "--remote", metavar="R", help="With --ref: the remote to fetch records from (default: the branch's, else origin)."
+)
 @repo_option
-def init(repo, write, ref_mode, remote) -> int:
+def init(repo: Path, write: bool, ref_mode: bool, remote: str | None) -> int:
     """Create kitty-ops/, keep the local files out of git, and set up the hooks.
 
     \b

@@ -10,6 +10,11 @@ from kitty_ops.errors import EXIT_OK, InvalidInput, KittyOpsError
 from kitty_ops.opids import resolve
 from kitty_ops.rules import OUTCOMES
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
 
 @click.command()
 @start_options
@@ -19,7 +24,7 @@ from kitty_ops.rules import OUTCOMES
 )
 @json_option
 @records_repo_option
-def start(repo, profile_id, action, owner_pid, as_json, **optional) -> int:
+def start(repo: Path, profile_id: str, action: str, owner_pid: int | None, as_json: bool, **optional: Any) -> int:
     """Start an Op: write its `started` line and print its id.
 
     Its owner, the process whose end means the Op is dead, is recorded
@@ -49,7 +54,16 @@ def start(repo, profile_id, action, owner_pid, as_json, **optional) -> int:
 @click.option("--no-commit", is_flag=True, help="Write the record only; leave it pending (no hook, no commit).")
 @json_option
 @repo_option
-def complete(repo, op_id, outcome, evidence_ref, artifacts, commit_sha, no_commit, as_json) -> int:
+def complete(
+    repo: Path,
+    op_id: str,
+    outcome: str,
+    evidence_ref: str | None,
+    artifacts: tuple[str, ...],
+    commit_sha: str | None,
+    no_commit: bool,
+    as_json: bool,
+) -> int:
     """Complete an Op and commit its record as `op(<profile>): <action> [<id8>]`.
     OP_ID may be any unique prefix of 8 or more characters, in either case.
 
@@ -68,7 +82,7 @@ def complete(repo, op_id, outcome, evidence_ref, artifacts, commit_sha, no_commi
 @click.argument("op_ids", nargs=-1, metavar="[OP_ID]...")
 @click.option("--pending", is_flag=True, help="Commit every completed record not yet committed.")
 @repo_option
-def commit(repo, op_ids, pending) -> int:
+def commit(repo: Path, op_ids: tuple[str, ...], pending: bool) -> int:
     """Make the Op commit of completed records, one commit per Op, oldest first.
 
     \b
@@ -77,9 +91,9 @@ def commit(repo, op_ids, pending) -> int:
     """
     if not op_ids and not pending:
         raise click.UsageError("name an OP_ID or give --pending")
-    op_ids = [resolve(repo, op_id) for op_id in op_ids]  # a bad or ambiguous id stops before any commit
+    resolved = [resolve(repo, op_id) for op_id in op_ids]  # a bad or ambiguous id stops before any commit
     try:
-        results = commit_ops(repo, list(dict.fromkeys(op_ids)), pending=pending)
+        results = commit_ops(repo, list(dict.fromkeys(resolved)), pending=pending)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     if not results:

@@ -21,6 +21,15 @@ from kitty_ops.rules import OUTCOMES
 from kitty_ops.safefs import unsafe_reason
 from kitty_ops.scan import age_hours
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    from pydantic import BaseModel
+
+    from kitty_ops.record import OpRecord
+
 
 @click.command("list")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most N Ops.")
@@ -33,7 +42,16 @@ from kitty_ops.scan import age_hours
 @click.option("--open", "open_only", is_flag=True, help="Only open Ops (started, not completed).")
 @json_option
 @repo_option
-def list_command(repo, limit, profile_id, mission_id, wp_id, outcome, open_only, as_json) -> int:
+def list_command(
+    repo: Path,
+    limit: int,
+    profile_id: str | None,
+    mission_id: str | None,
+    wp_id: str | None,
+    outcome: str | None,
+    open_only: bool,
+    as_json: bool,
+) -> int:
     """List Ops, newest first.
 
     \b
@@ -63,7 +81,7 @@ def list_command(repo, limit, profile_id, mission_id, wp_id, outcome, open_only,
     return EXIT_OK
 
 
-def _took(op: dict) -> str:
+def _took(op: dict[str, Any]) -> str:
     """How long a completed Op took; `-` while open."""
     from kitty_ops.scan import parse_timestamp
 
@@ -77,7 +95,7 @@ def _took(op: dict) -> str:
 @click.argument("op_id")
 @json_option
 @repo_option
-def show(repo, op_id, as_json) -> int:
+def show(repo: Path, op_id: str, as_json: bool) -> int:
     """Show one Op: its events, links and Op commit. OP_ID may be any unique
     prefix of 8 or more characters, in either case.
 
@@ -86,11 +104,9 @@ def show(repo, op_id, as_json) -> int:
       kitty-ops show 01J0ABCDEFGHJKMNPQRSTVWXYZ --json
       kitty-ops show 01j0abcdefgh
     """
-    from kitty_ops.opids import resolve
-    from kitty_ops.record import read_record
-
     from kitty_ops import refstore
-    from kitty_ops.record import parse_record
+    from kitty_ops.opids import resolve
+    from kitty_ops.record import parse_record, read_record
 
     op_id = resolve(repo, op_id)
     path = safe_record_path(repo, op_id)
@@ -125,11 +141,11 @@ def show(repo, op_id, as_json) -> int:
     return EXIT_OK
 
 
-def _dump(model):
+def _dump(model: BaseModel | None) -> dict[str, Any] | None:
     return model.model_dump(mode="json", exclude_none=True) if model is not None else None
 
 
-def _status(record) -> str:
+def _status(record: OpRecord) -> str:
     return record.status  # decided by `kitty_ops.rules.op_status`, as in `list` and doctor
 
 
@@ -138,7 +154,9 @@ def _printable(text: str) -> str:
     return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def _timeline(record, commit: str | None, owner: tuple) -> list[str]:
+def _timeline(record: OpRecord, commit: str | None, owner: tuple[str | None, str | None]) -> list[str]:
+    from kitty_ops.record import ArtifactLink
+
     lines = [f"Op {record.op_id}  [{_status(record)}]"]
     if owner[0]:
         lines.append(f"  owner     {owner[0]} ({owner[1]})")
@@ -165,7 +183,7 @@ def _timeline(record, commit: str | None, owner: tuple) -> list[str]:
             duration = (completed.completed_at - started.started_at).total_seconds()
             lines.append(f"      took {duration:.1f}s")
     for link in record.links:
-        target = getattr(link, "ref", None) or getattr(link, "sha", "")
+        target = link.ref if isinstance(link, ArtifactLink) else link.sha
         lines.append(f"  {link.at.isoformat()}  {link.event}: {_printable(target)}")
     for problem in record.problems:
         lines.append(f"  problem: {problem}")

@@ -9,10 +9,14 @@ from kitty_ops.errors import EXIT_OK
 from kitty_ops.exclude import ensure_local_files_excluded
 from kitty_ops.layout import INDEX_PATH
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 @click.command()
 @repo_option
-def reindex(repo) -> int:
+def reindex(repo: Path) -> int:
     """Rebuild kitty-ops/ops-index.jsonl from the records (after a pull, say).
 
     The index only makes `list` faster; every command works without it.

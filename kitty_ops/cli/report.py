@@ -8,13 +8,17 @@ import click
 from kitty_ops.cli.common import echo, repo_option
 from kitty_ops.errors import EXIT_OK, InvalidInput
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 @click.command()
 @click.option("--mission-id", help="Only Ops of this mission.")
 @click.option("--since", help="Only Ops started after this date (as git log --since: '2 weeks ago', 2026-11-01).")
 @click.option("-o", "--output", metavar="FILE", help="Where to write the page (default: ./kitty-ops-report.html).")
 @repo_option
-def report(repo, mission_id, since, output) -> int:
+def report(repo: Path, mission_id: str | None, since: str | None, output: str | None) -> int:
     """Write an HTML page of the Ops: a timeline, one lane per profile, and a
     summary table. The page is one file that needs no network.
 

@@ -5,6 +5,11 @@ import click
 
 from kitty_ops.cli.common import records_repo_option, start_options
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
 
 @click.command(context_settings={"allow_interspersed_args": False})
 @start_options
@@ -15,7 +20,15 @@ from kitty_ops.cli.common import records_repo_option, start_options
 @click.option("--no-commit", is_flag=True, help="Complete the Op but leave its record pending (no Op commit).")
 @records_repo_option
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- COMMAND [ARGS]...")
-def run(repo, profile_id, action, artifacts, no_commit, command, **optional) -> int:
+def run(
+    repo: Path,
+    profile_id: str,
+    action: str,
+    artifacts: str | None,
+    no_commit: bool,
+    command: tuple[str, ...],
+    **optional: Any,
+) -> int:
     """Run COMMAND as an Op: `done` on exit 0, `failed` on any other exit,
     `abandoned` when interrupted (SIGINT/SIGTERM/SIGHUP, forwarded to COMMAND
     first); then its Op commit. COMMAND keeps the terminal and finds its Op id

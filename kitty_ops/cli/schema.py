@@ -10,7 +10,7 @@ from kitty_ops.record import EVENT_MODELS
 
 @click.command()
 @click.argument("event", required=False, type=click.Choice(sorted(EVENT_MODELS)))
-def schema(event) -> int:
+def schema(event: str | None) -> int:
     """Print the JSON Schema of each event type (or of EVENT) that kitty-ops reads.
 
     A line that validates against its event's schema is one kitty-ops accepts.

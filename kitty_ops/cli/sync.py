@@ -7,11 +7,15 @@ from kitty_ops.cli.common import echo, repo_option
 from kitty_ops.errors import EXIT_OK
 from kitty_ops.sync import sync
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 @click.command("sync")
 @click.argument("remote", required=False)
 @repo_option
-def sync_command(repo, remote) -> int:
+def sync_command(repo: Path, remote: str | None) -> int:
     """Fetch, union and push refs/kitty-ops/records, never by force.
 
     REMOTE defaults to the current branch's remote, else origin. A push the
@@ -25,7 +29,7 @@ def sync_command(repo, remote) -> int:
     result = sync(repo, remote)
     for path in result.conflicts:
         echo(f"kitty-ops: warning: {path}: the copies here and on {result.remote} differ; kept this clone's", err=True)
-    if result.pushed:
+    if result.pushed and result.local is not None:  # a push always has a local tip
         how = "merged and pushed" if result.merged else "pushed"
         echo(f"{how} refs/kitty-ops/records to {result.remote} ({result.local[:12]})")
     elif result.local is None:

@@ -15,7 +15,7 @@ from kitty_ops.validation import check_work_tree
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @json_option
 @repo_option
-def validate(repo, paths, as_json) -> int:
+def validate(repo: Path, paths: tuple[str, ...], as_json: bool) -> int:
     """Check Op records: well formed, and only appended to since HEAD.
 
     PATHs are relative to the current directory, as the shell gives them
@@ -28,7 +28,7 @@ def validate(repo, paths, as_json) -> int:
       kitty-ops validate kitty-ops/01KTK4DFAS04MCX5GP1W2R6NEP.jsonl
     """
     relative = [repo_relative(repo, path) for path in paths]
-    for shown, path in zip(paths, relative):
+    for shown, path in zip(paths, relative, strict=True):
         require_known(repo, shown, path)
     checked, problems = check_work_tree(str(repo), relative or None)
     if as_json:
