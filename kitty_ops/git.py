@@ -77,6 +77,17 @@ def repo_env(repo: Repo) -> dict[str, str]:
     return env
 
 
+class Result:
+    """What a finished git call left: its exit code and output."""
+
+    __slots__ = ("returncode", "stdout", "stderr")
+
+    def __init__(self, returncode: int, stdout: bytes, stderr: bytes) -> None:
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+
 def run(
     args: list[str],
     cwd: Path | str | os.PathLike[str],
@@ -86,114 +97,133 @@ def run(
     check: bool = True,
     timeout: float | None = None,
     replace_env: bool = False,
-) -> subprocess.CompletedProcess[bytes]:
+) -> Result:
     """Run `git <args>` in `cwd`; GitError on failure (when `check`) or timeout.
 
     `env` adds to the environment, or is the whole of it with `replace_env`.
     """
-    import subprocess
-
-    try:
-        result = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            capture_output=True,
-            env=env if replace_env and env is not None else _env(env),
-            timeout=timeout or GIT_TIMEOUT_SECONDS,
-        )
-    except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} timed out after {timeout or GIT_TIMEOUT_SECONDS:g}s") from None
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
-    if check and result.returncode != 0:
-        stderr = result.stderr.decode(errors="replace").strip()
+    running = start(args, cwd, env if replace_env and env is not None else _env(env), input=input)
+    out, err, code = _wait(running, timeout or GIT_TIMEOUT_SECONDS)
+    if check and code != 0:
+        stderr = err.decode(errors="replace").strip()
         raise GitError(f"git {args[0]} failed: {_last_line(stderr)}", stderr)
-    return result
+    return Result(code, out, err)
 
 
 class Running:
     """A git process started by `start`, not yet waited for."""
 
-    __slots__ = ("name", "pid", "stdout", "stderr", "popen")
+    __slots__ = ("name", "pid", "stdout", "stderr", "stdin", "input", "popen")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.pid = 0
-        self.stdout = self.stderr = -1
+        self.stdout = self.stderr = self.stdin = -1
+        self.input = b""
         self.popen: subprocess.Popen[bytes] | None = None
 
 
-def start(args: list[str], cwd: Path | str = ".", env: dict[str, str] | None = None) -> Running:
-    """Start `git <args>` without waiting, to run several queries side by side.
+def start(
+    args: list[str], cwd: Path | str | os.PathLike[str] = ".", env: dict[str, str] | None = None,
+    input: bytes | None = None,
+) -> Running:
+    """Start `git <args>` without waiting, to run several queries side by side;
+    `input` is fed to its standard input (else it reads nothing).
 
-    Spawned with `os.posix_spawnp` where there is one: the orphan hook runs
-    this on every commit, and importing `subprocess` costs as much as a git call.
+    Spawned with `os.posix_spawnp` where there is one: every git call of the
+    hooks and of the Op commit goes through here, and importing `subprocess`
+    costs as much as a git call.
     """
     running = Running(args[0])
-    command = ["git", "-C", str(cwd), *args]
+    command = ["git", "-C", os.fspath(cwd), *args]
     if not hasattr(os, "posix_spawnp"):  # Windows
         import subprocess
 
         pipe = subprocess.PIPE
         running.popen = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, env=env or _env(None)
+            command, stdin=subprocess.DEVNULL if input is None else pipe, stdout=pipe, stderr=pipe,
+            env=env or _env(None),
         )
+        running.input = input or b""
         return running
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
-    actions = [
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_DUP2, out_write, 1),
-        (os.POSIX_SPAWN_DUP2, err_write, 2),
-    ]
+    in_read = -1
+    if input is None:
+        actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
+    else:
+        in_read, running.stdin = os.pipe()
+        actions = [(os.POSIX_SPAWN_DUP2, in_read, 0)]
+        running.input = input
+    actions += [(os.POSIX_SPAWN_DUP2, out_write, 1), (os.POSIX_SPAWN_DUP2, err_write, 2)]
     try:
         running.pid = os.posix_spawnp("git", command, env or _env(None), file_actions=actions)
     except OSError as exc:
-        os.close(out_read)
-        os.close(err_read)
+        for fd in (out_read, err_read, running.stdin):
+            if fd >= 0:
+                os.close(fd)
         raise GitError(f"cannot run git: {exc.strerror or exc}") from None
     finally:
-        os.close(out_write)
-        os.close(err_write)
+        for fd in (out_write, err_write, in_read):
+            if fd >= 0:
+                os.close(fd)
     running.stdout, running.stderr = out_read, err_read
     return running
 
 
 def finish(running: Running, check: bool = True) -> bytes:
     """The output of a git process from `start`; GitError when it failed (when `check`)."""
-    if running.popen is not None:
-        import subprocess
-
-        try:
-            out, err = running.popen.communicate(timeout=GIT_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            running.popen.kill()
-            raise GitError(f"git {running.name} timed out after {GIT_TIMEOUT_SECONDS:g}s") from None
-        code = running.popen.returncode
-    else:
-        out, err, code = _collect(running)
+    out, err, code = _wait(running, GIT_TIMEOUT_SECONDS)
     if code != 0 and check:
         stderr = err.decode(errors="replace").strip()
         raise GitError(f"git {running.name} failed: {_last_line(stderr)}", stderr)
     return out
 
 
-def _collect(running: Running) -> tuple[bytes, bytes, int]:
-    """Read both pipes to the end (within the timeout), then reap the process."""
+def _wait(running: Running, timeout: float) -> tuple[bytes, bytes, int]:
+    """(stdout, stderr, exit code) of a started git process, within `timeout`."""
+    if running.popen is None:
+        return _collect(running, timeout)
+    import subprocess
+
+    try:
+        out, err = running.popen.communicate(running.input or None, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        running.popen.kill()
+        running.popen.wait()
+        raise GitError(f"git {running.name} timed out after {timeout:g}s") from None
+    return out, err, running.popen.returncode
+
+
+def _collect(running: Running, timeout: float) -> tuple[bytes, bytes, int]:
+    """Feed the input, read both pipes to the end (within the timeout), then reap the process."""
     chunks: dict[int, list[bytes]] = {running.stdout: [], running.stderr: []}
     open_fds = list(chunks)
-    deadline = time.monotonic() + GIT_TIMEOUT_SECONDS
+    pending = memoryview(running.input)
+    writing = [running.stdin] if running.stdin >= 0 else []
+    if writing:
+        os.set_blocking(running.stdin, False)
+        if not pending:
+            os.close(running.stdin)
+            writing = []
+    deadline = time.monotonic() + timeout
     try:
-        while open_fds:
+        while open_fds or writing:
             remaining = deadline - time.monotonic()
-            readable = select.select(open_fds, [], [], max(remaining, 0))[0] if remaining > 0 else []
-            if not readable:
+            ready = select.select(open_fds, writing, [], remaining) if remaining > 0 else ([], [], [])
+            if not ready[0] and not ready[1]:
                 os.kill(running.pid, 9)
                 os.waitpid(running.pid, 0)
-                raise GitError(f"git {running.name} timed out after {GIT_TIMEOUT_SECONDS:g}s")
-            for fd in readable:
+                raise GitError(f"git {running.name} timed out after {timeout:g}s")
+            if ready[1]:
+                try:
+                    pending = pending[os.write(running.stdin, pending[: 1 << 16]):]
+                except BrokenPipeError:
+                    pending = pending[:0]  # git stopped reading: its exit code says why
+                if not pending:
+                    os.close(running.stdin)
+                    writing = []
+            for fd in ready[0]:
                 data = os.read(fd, 1 << 16)
                 if data:
                     chunks[fd].append(data)
@@ -202,6 +232,8 @@ def _collect(running: Running) -> tuple[bytes, bytes, int]:
     finally:
         os.close(running.stdout)
         os.close(running.stderr)
+        if writing:
+            os.close(running.stdin)
     status = os.waitpid(running.pid, 0)[1]
     return b"".join(chunks[running.stdout]), b"".join(chunks[running.stderr]), os.waitstatus_to_exitcode(status)
 
