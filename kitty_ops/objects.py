@@ -10,10 +10,13 @@ replacing an object that exists. Only for SHA-1 repositories; others use git.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 import zlib
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 TREE_MODE = b"40000"
 BLOB_MODE = b"100644"
@@ -22,7 +25,7 @@ BLOB_MODE = b"100644"
 def write(objects_dir: str, kind: bytes, data: bytes) -> str:
     """Store an object of `kind` (b"blob", b"tree") with `data`; its id."""
     body = b"%s %d\0" % (kind, len(data)) + data
-    oid = hashlib.sha1(body).hexdigest()
+    oid = _sha1(body).hexdigest()
     directory = os.path.join(objects_dir, oid[:2])
     path = os.path.join(directory, oid[2:])
     if os.path.exists(path):
@@ -39,6 +42,21 @@ def write(objects_dir: str, kind: bytes, data: bytes) -> str:
     finally:
         os.unlink(temporary)
     return oid
+
+
+def _sha1(data: bytes) -> Any:
+    """SHA-1 of `data`: the built-in module for small objects (importing OpenSSL's
+    costs more than hashing them), hashlib's for large ones."""
+    if len(data) < 1 << 20:
+        try:
+            from _sha1 import sha1  # type: ignore[import-not-found]  # CPython's built-in module
+        except ImportError:
+            pass
+        else:
+            return sha1(data)
+    import hashlib
+
+    return hashlib.sha1(data)
 
 
 def parse_tree(raw: bytes) -> list[tuple[bytes, bytes, bytes]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -95,6 +94,8 @@ def _settings_and_pending(repo: git.Repo | None) -> tuple[dict[str, str | None],
 
 
 def _run_custom_hook(repo_root: Path | str, op_id: str, hook: str) -> None:
+    import subprocess  # here: the default Op commit never needs it
+
     timeout = hook_timeout()  # InvalidInput (a KittyOpsError): reported as the Op's warning
     check_hook_command(hook, HOOK_ENV if os.environ.get(HOOK_ENV) else HOOK_CONFIG)
     stage_op_files(repo_root, op_id)
