@@ -73,12 +73,16 @@ def start_invocation(
     governance_context_available, router_confidence); None means absent.
     """
     started = events.started_event(new_ulid(), profile_id, action, _now(), **optional)
+    # Asked before this Op's record changes the directory: an index that is behind
+    # (records arrived with git) must stay behind, or appending would pass it as fresh.
+    keep_index = index.is_fresh(repo_root) or next(index.iter_record_ids(repo_root), None) is None
     write_started(repo_root, started)
     if owner_pid != 0:
         _record_owner(repo_root, started["invocation_id"], os.getpid() if owner_pid is None else owner_pid)
     if not (Path(repo_root) / INDEX_PATH).exists():
         ensure_local_files_excluded(repo_root)
-    index.append_entry(repo_root, started)  # last: the index is fresh after it
+    if keep_index:
+        index.append_entry(repo_root, started)  # last: the index is fresh after it
     return started
 
 

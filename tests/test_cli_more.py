@@ -210,3 +210,19 @@ def test_reindex_through_clirunner_and_schema_through_the_console_script(committ
     assert json.loads(schema.stdout)["required"] == ["event", "invocation_id", "at", "sha"]
     unknown = kitty_ops("schema", "nope", cwd=committed_repo)
     assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
+
+
+def test_records_that_arrive_with_git_are_listed_after_a_start(committed_repo):
+    from kitty_ops.executor import start_invocation
+
+    first = start_invocation(committed_repo, "implementer", "implement")["invocation_id"]
+    arrived = COMPAT_CORPUS / "01KTK4DFAS04MCX5GP1W2R6NEP.jsonl"  # as a pull would bring it
+    (committed_repo / "kitty-ops" / arrived.name).write_bytes(arrived.read_bytes())
+    index_time = (committed_repo / "kitty-ops" / "ops-index.jsonl").stat().st_mtime_ns
+    later = index_time + 1_000_000_000  # the pull came after the index was written
+    import os
+
+    os.utime(committed_repo / "kitty-ops", ns=(later, later))
+    second = start_invocation(committed_repo, "reviewer", "review")["invocation_id"]
+    listed = [op["invocation_id"] for op in json.loads(invoke("list", "--json").stdout)]
+    assert listed == [second, first, "01KTK4DFAS04MCX5GP1W2R6NEP"]
