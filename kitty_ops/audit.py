@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from kitty_ops import git, history
 from kitty_ops.errors import InvalidInput
-from kitty_ops.layout import EVENTS_DIR, LIFECYCLE_LOG_RELATIVE_PATH, LOCAL_PATHS, op_id_from_path
+from kitty_ops.layout import EVENTS_DIR, LIFECYCLE_LOG_RELATIVE_PATH, LOCAL_PATHS, RECORDS_REF, op_id_from_path
 from kitty_ops.scan import RecordScan, scan_record
 
 TYPE_CHECKING = False
@@ -229,7 +229,8 @@ def _what(path: str, verb: str) -> str:
 
 
 def default_revisions(repo_root: Path | str, base: str | None, revision: list[str]) -> list[str] | None:
-    """The revisions to audit: `revision` (default HEAD), minus what `base` has.
+    """The revisions to audit: `revision` (default HEAD, and in ref mode the
+    records ref), minus what `base` has.
     None when HEAD is unborn and nothing else was named (nothing to audit)."""
     for name in (*revision, *([base] if base else [])):
         if not name or name.startswith("-"):
@@ -237,7 +238,10 @@ def default_revisions(repo_root: Path | str, base: str | None, revision: list[st
     revisions = list(revision) or ["HEAD"]
     if not revision:
         head = git.run(["rev-parse", "--verify", "-q", "HEAD^{commit}"], repo_root, check=False)
-        if head.returncode != 0:
+        records = git.run(["rev-parse", "--verify", "-q", f"{RECORDS_REF}^{{commit}}"], repo_root, check=False)
+        if records.returncode == 0 and not base:
+            revisions = ["HEAD", RECORDS_REF] if head.returncode == 0 else [RECORDS_REF]  # ref mode's history too
+        elif head.returncode != 0:
             return None
     if base:
         revisions.append(f"^{base}")

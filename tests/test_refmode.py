@@ -5,6 +5,7 @@ Real bare remotes and several clones.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -203,3 +204,22 @@ def test_the_sync_hook_pushes_the_records_along_with_a_real_push(origin_repo, re
     assert git(origin_repo, "ls-remote", "origin", REF) != ""
     assert ref_records(remote) == [op_id]
     assert git(remote, "rev-parse", "main") == git(origin_repo, "rev-parse", "HEAD")
+
+
+def test_audit_reads_the_records_ref_in_ref_mode(origin_repo, tmp_path):
+    clean = kitty_ops(origin_repo, "audit")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    op_id = done_op(origin_repo)
+    # a rewrite committed onto the ref by hand, as a careless script would
+    forged = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=origin_repo, capture_output=True,
+                            text=True, input='{"event": "started"}\n').stdout.strip()
+    env = {**os.environ, "GIT_INDEX_FILE": str(tmp_path / "index")}
+    subprocess.run(["git", "read-tree", REF], cwd=origin_repo, env=env, check=True)
+    subprocess.run(["git", "update-index", "--cacheinfo", f"100644,{forged},kitty-ops/{op_id}.jsonl"],
+                   cwd=origin_repo, env=env, check=True)
+    tree = subprocess.run(["git", "write-tree"], cwd=origin_repo, env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    git(origin_repo, "update-ref", REF, git(origin_repo, "commit-tree", tree, "-p", REF, "-m", "rewrite"))
+    result = kitty_ops(origin_repo, "audit")
+    assert result.returncode == 1
+    assert "[rewritten-line]" in result.stdout and op_id in result.stdout
