@@ -11,13 +11,14 @@ What counts as an orphan, pending, stale or invalid is decided in `kitty_ops.rul
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kitty_ops import git, rules
-from kitty_ops.index import iter_record_ids, record_ids
-from kitty_ops.layout import EVENTS_DIR, LOCAL_PATHS, SHARED_PATHS, op_id_from_path
+from kitty_ops import git, rules, safefs
+from kitty_ops.errors import UnsafePath
+from kitty_ops.layout import EVENTS_DIR, LOCAL_PATHS, SHARED_PATHS, op_id_from_name, op_id_from_path
 from kitty_ops.owners import DEAD, UNKNOWN, OwnerStates
 from kitty_ops.safefs import unsafe_reason
 from kitty_ops.scan import RecordScan, age_hours, read_scan
@@ -25,12 +26,99 @@ from kitty_ops.threshold import DEFAULT_MAX_AGE_HOURS, max_age_hours
 
 DEFAULT_STALE_HOURS = rules.DEFAULT_STALE_HOURS
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from kitty_ops.doctor.cache import KnownRecords
 
-def _scan_all(root: Path) -> Iterator[tuple[str, RecordScan]]:
-    """Every record file in `kitty-ops/`, one at a time, in directory order:
-    memory stays flat however many records there are; callers sort findings."""
-    for op_id in iter_record_ids(root):
-        yield op_id, read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
+
+def _names(root: Path) -> list[str]:
+    """The names in `kitty-ops/` (none when it is absent or a link: nothing is
+    read through it, `unsafe_files` says so)."""
+    try:
+        directory = safefs.open_events_dir(root)
+    except (OSError, UnsafePath):
+        return []
+    try:
+        return os.listdir(directory)
+    except OSError:
+        return []
+    finally:
+        os.close(directory)
+
+
+def _scan_all(root: Path, survey: Survey | None = None) -> Iterator[tuple[str, RecordScan]]:
+    """Every record file in `kitty-ops/` that must be read, one at a time:
+    memory stays flat whatever the records hold; callers sort findings.
+    Committed records known completed and valid are skipped (see
+    `kitty_ops.doctor.cache`)."""
+    survey = survey or Survey(root)
+    known, events = survey.known, str(root / EVENTS_DIR)
+    names = survey.names
+    if known is not None:
+        names = known.to_read(names, survey.candidates)
+    for name in names:
+        op_id = op_id_from_name(name)
+        if op_id is not None:
+            path = os.path.join(events, name)
+            yield op_id, known.read(path, op_id, name) if known is not None else read_scan(path, op_id)
+    if known is not None:
+        known.save()
+
+
+class Survey:
+    """What git and the directory say, asked once for a whole report: the ids of
+    the pending candidates (`candidates`), the names in `kitty-ops/` (`names`),
+    and the cache of committed records known good (`known`; None in ref mode or
+    outside git). git's queries run while the cache is read and the directory listed."""
+
+    def __init__(self, root: Path) -> None:
+        from kitty_ops.commit import pending_paths, target_ref
+        from kitty_ops.doctor.cache import KnownRecords, finish_head_tree, head_tree_query
+        from kitty_ops.layout import TARGET_CONFIG
+
+        self.known: KnownRecords | None = None
+        repo = git.find_repo(root)
+        if repo is None:  # outside git nothing is committed
+            self.names = _names(root)
+            self.candidates = {op_id for op_id in map(op_id_from_name, self.names) if op_id}
+            return
+        tree_query = head_tree_query(repo)
+        try:
+            ref = target_ref(git.config_values(root, [TARGET_CONFIG]))
+            pending = _Background(pending_paths, repo, ref)
+        finally:
+            tree = finish_head_tree(tree_query)
+        if ref is None:  # in ref mode the records are not in HEAD: nothing is skipped
+            self.known = KnownRecords(repo)
+            self.known.load(tree)
+        self.names = _names(root)
+        self.candidates = {op_id for op_id in map(op_id_from_path, pending.result()) if op_id}
+
+
+class _Background:
+    """`function(*args)` run in a thread (git's queries wait on pipes, so the
+    caller's own work goes on meanwhile); `result()` returns or raises what it did."""
+
+    def __init__(self, function, *args) -> None:
+        import threading
+
+        self._outcome: tuple[bool, object] = (False, None)
+
+        def work() -> None:
+            try:
+                self._outcome = (True, function(*args))
+            except BaseException as exc:  # handed to the caller by result()
+                self._outcome = (False, exc)
+
+        self._thread = threading.Thread(target=work, daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        done, value = self._outcome
+        if not done:
+            raise value  # type: ignore[misc]
+        return value
 
 
 def list_orphan_ops(repo_root: Path | str) -> list[Path]:
@@ -58,24 +146,13 @@ def op_entry(op_id: str, scan: RecordScan, now: datetime) -> dict:
     }
 
 
-def _pending_candidates(root: Path) -> set[str]:
-    """Ids of records not committed as they are, to HEAD or (ref mode) the records ref."""
-    from kitty_ops.commit import pending_paths, target_ref
-    from kitty_ops.layout import TARGET_CONFIG
-
-    repo = git.find_repo(root)
-    if repo is None:
-        return set(record_ids(root))  # outside git nothing is committed
-    ref = target_ref(git.config_values(root, [TARGET_CONFIG]))
-    return {op_id for op_id in map(op_id_from_path, pending_paths(repo, ref)) if op_id}
-
-
-def find_pending(repo_root: Path | str, now: datetime | None = None) -> list[dict]:
-    """Completed records that are not committed as they are."""
+def find_pending(repo_root: Path | str, now: datetime | None = None, candidates: set[str] | None = None) -> list[dict]:
+    """Completed records that are not committed as they are (to HEAD or, in
+    ref mode, the records ref); `candidates`: the ids to look at, when known."""
     root = Path(repo_root)
     now = now or datetime.now(timezone.utc)
     pending = []
-    for op_id in sorted(_pending_candidates(root)):
+    for op_id in sorted(Survey(root).candidates if candidates is None else candidates):
         scan = read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
         if rules.is_committable(scan):
             pending.append(op_entry(op_id, scan, now))
@@ -88,7 +165,8 @@ def doctor_report(repo_root: Path | str, now: datetime | None = None) -> dict:
     now = now or datetime.now(timezone.utc)
     orphans, invalid = [], unsafe_files(root)
     owners = OwnerStates(root)
-    for op_id, scan in _scan_all(root):
+    survey = Survey(root)
+    for op_id, scan in _scan_all(root, survey):
         if not scan.is_valid:
             invalid.append({"path": f"{EVENTS_DIR}/{op_id}.jsonl", "error": "; ".join(scan.problems)})
         elif rules.is_orphan(scan):
@@ -96,7 +174,7 @@ def doctor_report(repo_root: Path | str, now: datetime | None = None) -> dict:
             orphans.append({**op_entry(op_id, scan, now), "owner_state": state, "owner_detail": detail})
     orphans.sort(key=lambda entry: entry["invocation_id"])
     invalid.sort(key=lambda entry: entry["path"])
-    return {"orphans": orphans, "pending": find_pending(root, now), "invalid": invalid}
+    return {"orphans": orphans, "pending": find_pending(root, now, survey.candidates), "invalid": invalid}
 
 
 def unsafe_files(root: Path) -> list[dict]:
