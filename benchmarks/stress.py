@@ -46,7 +46,8 @@ with open(out, "a") as log:
     while not os.path.exists(stop):
         started = start_invocation(repo, "agent", "work", mission_id="M1")
         done = complete_invocation(repo, started["invocation_id"])
-        log.write(json.dumps({"id": started["invocation_id"], "commit": done.commit, "pending": done.pending_reason}) + "\\n")
+        entry = {"id": started["invocation_id"], "commit": done.commit, "pending": done.pending_reason}
+        log.write(json.dumps(entry) + "\\n")
         log.flush()
         time.sleep(interval)
 """
@@ -144,7 +145,9 @@ def run(agents: int, scenario: str, args: argparse.Namespace) -> dict:
         time.sleep(1.0)  # the agents are under way
         person_counts, stash_rounds = {}, 0
         if scenario == "stash":
-            loop = subprocess.Popen([sys.executable, "-c", STASH_LOOP, str(repo), str(stop)], stdout=subprocess.PIPE, text=True)
+            loop = subprocess.Popen(
+                [sys.executable, "-c", STASH_LOOP, str(repo), str(stop)], stdout=subprocess.PIPE, text=True
+            )
             time.sleep(args.stash_seconds)
             stop.touch()
             stash_rounds = int(loop.communicate(timeout=120)[0] or 0)
@@ -159,14 +162,21 @@ def run(agents: int, scenario: str, args: argparse.Namespace) -> dict:
         before = set(committed_ids(repo))
         inside = records_in_non_op_commits(repo)
         git_dir = repo / ".git"
-        leftovers = sorted(name for name in os.listdir(git_dir) if name.startswith("kitty-ops-index.") or name == "index.lock")
+        leftovers = sorted(
+            name for name in os.listdir(git_dir) if name.startswith("kitty-ops-index.") or name == "index.lock"
+        )
         subprocess.run([str(BIN / "kitty-ops"), "commit", "--pending"], cwd=repo, capture_output=True)
         after = set(committed_ids(repo))
         working = {path.name[:-6] for path in (repo / "kitty-ops").glob("01*.jsonl")}
-        in_head = {line.rsplit("/", 1)[-1][:-6] for line in git(repo, "ls-tree", "--name-only", "HEAD", "kitty-ops/").split()
-                   if "/01" in line}
+        in_head = {
+            line.rsplit("/", 1)[-1][:-6]
+            for line in git(repo, "ls-tree", "--name-only", "HEAD", "kitty-ops/").split()
+            if "/01" in line
+        }
         lifecycle = git(repo, "show", "HEAD:kitty-ops/lifecycle.jsonl", check=False).splitlines()
-        fsck = subprocess.run(["git", "fsck", "--no-progress", "--no-dangling"], cwd=repo, capture_output=True, text=True)
+        fsck = subprocess.run(
+            ["git", "fsck", "--no-progress", "--no-dangling"], cwd=repo, capture_output=True, text=True
+        )
         return {
             "agents": agents, "scenario": scenario, **person_counts, "stash_rounds": stash_rounds,
             "ops_completed": len(ids), "ops_committed": len(ids & before), "ops_pending": len(ids - before),

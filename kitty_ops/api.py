@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
 from kitty_ops import git
 from kitty_ops.executor import Completion, complete_invocation, start_invocation
@@ -24,7 +24,7 @@ from kitty_ops.warn import warn
 Outcome = Literal["done", "failed", "abandoned"]
 
 
-def start(profile: str, action: str, *, repo: Path | str | None = None, **optional: object) -> InvocationRecord:
+def start(profile: str, action: str, *, repo: Path | str | None = None, **optional: Any) -> InvocationRecord:
     """Start an Op; its `started` event. `optional`: request_text, actor,
     mode_of_work, mission_id, wp_id, model_id, governance_context_hash,
     governance_context_available, router_confidence."""

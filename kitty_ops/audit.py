@@ -26,7 +26,9 @@ from kitty_ops.scan import RecordScan, scan_record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
+    from typing import Any
 
 REGULAR_MODES = ("100644", "100755")
 SYMLINK_MODE = "120000"
@@ -51,7 +53,7 @@ class Finding:
         self.healed_in: str | None = None
         self.counts = True
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
 
     def lines(self) -> list[str]:
@@ -75,7 +77,7 @@ class Report:
     def problems(self) -> list[Finding]:
         return [finding for finding in self.findings if finding.counts]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "commits_checked": self.commits,
             "problems": len(self.problems),
@@ -118,7 +120,7 @@ def audit(repo_root: Path | str, revisions: list[str], allow_healed: bool = Fals
     return Report(len(commits), auditor.findings)
 
 
-def _wanted_blobs(commits: list[history.Commit]):
+def _wanted_blobs(commits: list[history.Commit]) -> Iterator[str]:
     for commit in commits:
         for change in commit.changes:
             if change.new_blob and change.new_mode in REGULAR_MODES and is_tracked_log(change.path):
@@ -143,7 +145,7 @@ class _Auditor:
             self.scans[key] = scan_record(self.blobs[blob], op_id)
         return self.scans[key]
 
-    def add(self, *args, **kwargs) -> Finding:
+    def add(self, *args: Any, **kwargs: Any) -> Finding:
         finding = Finding(*args, **kwargs)
         self.findings.append(finding)
         return finding
@@ -182,8 +184,12 @@ class _Auditor:
     def _check_content(self, position: int, commit: history.Commit, change: history.Change,
                        old_regular: bool, parent: str) -> None:
         path = change.path
+        if change.new_blob is None:  # `check` returned already
+            return
         new = self.blobs.get(change.new_blob)
-        old = self.blobs.get(change.old_blob) if old_regular and is_tracked_log(change.old_path) else None
+        old = None
+        if old_regular and change.old_blob is not None and is_tracked_log(change.old_path):  # old_regular: a blob
+            old = self.blobs.get(change.old_blob)
         if new is None:
             return
         op_id = op_id_from_path(path)
@@ -192,7 +198,7 @@ class _Auditor:
             self.add(commit, path, "rewritten-line", "changes lines already committed (the file is append-only)",
                      f"restore the committed lines in a new commit (git show {parent}:{change.old_path} holds them),"
                      " then append instead of editing", scan=scan)
-        if scan is None:
+        if scan is None or op_id is None:  # no scan without an op id
             return
         before = self.scan(change.old_blob, op_id) if old is not None and change.old_path == path else None
         known = set(before.problems) if before else set()

@@ -26,7 +26,9 @@ HEAD_MOVING = frozenset({
     "am", "bisect", "checkout", "cherry-pick", "commit", "merge", "pull", "rebase",
     "reset", "revert", "stash", "switch",
 })
-_OPTIONS_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env", "--super-prefix"})
+_OPTIONS_WITH_VALUE = frozenset({
+    "-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env", "--super-prefix",
+})
 
 
 class GitProcess:
@@ -109,7 +111,9 @@ def git_process(pid: int) -> GitProcess | None:
         cwd = os.path.join(cwd, path)
     git_dir = git_dir or _environ_value(pid, "GIT_DIR")
     work_tree = work_tree or _environ_value(pid, "GIT_WORK_TREE")
-    return GitProcess(pid, subcommand, cwd, git_dir and os.path.join(cwd, git_dir), work_tree and os.path.join(cwd, work_tree))
+    git_dir = git_dir and os.path.join(cwd, git_dir)
+    work_tree = work_tree and os.path.join(cwd, work_tree)
+    return GitProcess(pid, subcommand, cwd, git_dir, work_tree)
 
 
 def _works_in(process: GitProcess, root: str, git_dir: str) -> bool:
@@ -150,7 +154,7 @@ def parent_pid(pid: int) -> int | None:
 
 def ancestors(pid: int | None = None, depth: int = 32) -> list[int]:
     """The pids above `pid` (default: this process), nearest first."""
-    chain = []
+    chain: list[int] = []
     current = os.getpid() if pid is None else pid
     while len(chain) < depth:
         parent = parent_pid(current)

@@ -32,6 +32,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from kitty_ops import busy, git, gitlock, lifecycle, safefs
 from kitty_ops.errors import CommitSkipped, KittyOpsError
@@ -80,7 +81,7 @@ def target_ref(config: dict[str, str | None]) -> str | None:
     return RECORDS_REF if (config.get(TARGET_CONFIG.lower()) or "").strip().lower() == "ref" else None
 
 
-def _settings(repo: git.Repo, sign: bool | None, ref: str | None | bool) -> tuple[bool, str | None]:
+def _settings(repo: git.Repo, sign: bool | None, ref: str | bool | None) -> tuple[bool, str | None]:
     """(sign, target ref) with what the caller left open (`sign` None, `ref` True) read from git config."""
     if sign is None or ref is True:
         config = git.config_values(repo.root, [SIGN_CONFIG, TARGET_CONFIG])
@@ -94,7 +95,7 @@ def commit_op(
     op_id: str,
     *,
     sign: bool | None = None,
-    ref: str | None | bool = True,
+    ref: str | bool | None = True,
     heal: bool = True,
     busy_wait: float = BUSY_WAIT_SECONDS,
 ) -> str | None:
@@ -130,7 +131,7 @@ def commit_ops(
     *,
     pending: bool = False,
     busy_wait: float = BUSY_WAIT_SECONDS,
-) -> dict[str, str | None | KittyOpsError]:
+) -> dict[str, str | KittyOpsError | None]:
     """Commit the named Ops and, with `pending`, every completed record not yet
     committed: `{op id: commit id, None when HEAD has it already, or the error
     that kept it out}`, the named Ops first. Open Ops found by `pending` are
@@ -161,9 +162,9 @@ def commit_paths(
     paths: Sequence[str],
     *,
     sign: bool | None = None,
-    ref: str | None | bool = True,
+    ref: str | bool | None = True,
     busy_wait: float = BUSY_WAIT_SECONDS,
-) -> dict[str, str | None | KittyOpsError]:
+) -> dict[str, str | KittyOpsError | None]:
     """Commit each record in `paths` (oldest first), one Op commit each, in one
     hold of the locks, onto HEAD or (ref mode) onto `ref`. `{path: commit id,
     None when the target has it already, or the KittyOpsError that kept it
@@ -214,11 +215,11 @@ def _pending_against_ref(repo: git.Repo, ref: str, env: dict[str, str]) -> list[
             size = meta.split()[-1]
             committed[path] = int(size) if size.isdigit() else -1
     found = []
-    for entry in os.scandir(repo.root / EVENTS_DIR) if (repo.root / EVENTS_DIR).is_dir() else ():
-        path = f"{EVENTS_DIR}/{entry.name}"
-        if op_id_from_path(path) and entry.is_file(follow_symlinks=False):
-            if committed.get(path) != entry.stat(follow_symlinks=False).st_size:
-                found.append(path)
+    for item in os.scandir(repo.root / EVENTS_DIR) if (repo.root / EVENTS_DIR).is_dir() else ():
+        record = f"{EVENTS_DIR}/{item.name}"
+        if (op_id_from_path(record) and item.is_file(follow_symlinks=False)
+                and committed.get(record) != item.stat(follow_symlinks=False).st_size):
+            found.append(record)
     return sorted(found)
 
 
@@ -229,7 +230,9 @@ def _repo(repo_root: Path | str) -> git.Repo:
     return repo
 
 
-def _read_record(repo: git.Repo, path: str, read_at: dict | None = None) -> tuple[bytes, dict, dict]:
+def _read_record(
+    repo: git.Repo, path: str, read_at: dict[str, tuple[int, int, int]] | None = None
+) -> tuple[bytes, dict[str, Any], dict[str, Any]]:
     """(content, started, completed) of a committable record; KittyOpsError
     otherwise. `read_at` gets the file's identity as it was read."""
     op_id = op_id_from_path(path) or path
@@ -280,7 +283,7 @@ def _wait_until_quiet(repo: git.Repo, busy_wait: float) -> None:
     """Wait up to `busy_wait` seconds for the person's HEAD-moving git commands
     to end; CommitSkipped (and word left for the post-commit hook) if they do
     not, and at once when this process runs inside one of them (its hook)."""
-    running = busy.busy_pids(str(repo.root), str(repo.git_dir))
+    running: dict[int, str] | None = busy.busy_pids(str(repo.root), str(repo.git_dir))
     if running:
         inside = set(running) & set(busy.ancestors())
         if inside:
@@ -337,7 +340,7 @@ class _OpCommits:
         self.paths = paths
         self.git_dir = str(repo.git_dir)
         self.index_path = os.path.join(self.git_dir, "index")
-        self.results: dict[str, str | None | KittyOpsError] = {}
+        self.results: dict[str, str | KittyOpsError | None] = {}
         self.index_entries: dict[str, str] = {}  # path -> blob, for the real index
         self.read_at: dict[str, tuple[int, int, int]] = {}  # path -> identity of the file as committed
         self.lifecycle_lines = b""
@@ -393,7 +396,8 @@ class _OpCommits:
             attributes = _read_optional(self.repo, GITATTRIBUTES_PATH, self.read_at)
             if attributes is not None:
                 entries[GITATTRIBUTES_PATH] = attributes
-        blobs = {name: self._git(["hash-object", "-w", "--stdin"], input=data).strip() for name, data in entries.items()}
+        blobs = {name: self._git(["hash-object", "-w", "--stdin"], input=data).strip()
+                 for name, data in entries.items()}
         self._git(["update-index", "--add", "--index-info"], input=git.index_info(blobs), index=self.tree_index)
         tree = self._git(["write-tree"], index=self.tree_index).strip()
         op_id = op_id_from_path(path) or ""
@@ -505,7 +509,7 @@ def _identity(path: str) -> tuple[int, int, int] | None:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
-def _read_optional(repo: git.Repo, path: str, read_at: dict | None = None) -> bytes | None:
+def _read_optional(repo: git.Repo, path: str, read_at: dict[str, tuple[int, int, int]] | None = None) -> bytes | None:
     """A file under kitty-ops/ read without following links; None when absent.
     A link or special file there is refused: nothing is committed next to it."""
     try:
@@ -582,7 +586,8 @@ def stage_op_files(repo_root: Path | str, op_id: str) -> None:
     env = git.repo_env(repo)
     blobs = {name: git.run(["hash-object", "-w", "--stdin"], repo.root, input=data, env=env, replace_env=True)
              .stdout.decode().strip() for name, data in entries.items()}
-    git.run(["update-index", "--add", "--index-info"], repo.root, input=git.index_info(blobs), env=env, replace_env=True)
+    git.run(["update-index", "--add", "--index-info"], repo.root, input=git.index_info(blobs), env=env,
+            replace_env=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

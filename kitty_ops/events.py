@@ -13,18 +13,23 @@ from kitty_ops.errors import InvalidInput
 from kitty_ops.rules import CLOSED_BY, MAX_TOKEN_LENGTH, OUTCOMES, check_token  # noqa: F401 (re-exported)
 from kitty_ops.ulid import require_ulid
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
 # The optional fields of the started event, in the order the model declares them.
 STARTED_OPTIONAL = tuple(rules.STARTED_OPTIONAL)
 
 
-def _checked(field: str, check, value):
+def _checked(field: str, check: Callable[[Any], Any], value: object) -> Any:
     try:
         return check(value)
     except (ValueError, TypeError) as exc:
         raise InvalidInput(f"{field}: {exc}") from None
 
 
-def _rule(problem_of):
+def _rule(problem_of: Callable[[object], str | None]) -> Callable[[object], object]:
     """A check that raises ValueError with what the rule `problem_of` finds."""
 
     def check(value: object) -> object:
@@ -41,12 +46,12 @@ _token = _rule(rules.token_problem)
 _timestamp = _rule(rules.timestamp_problem)
 
 
-def started_event(op_id: str, profile_id: str, action: str, started_at: str, **optional: object) -> dict:
+def started_event(op_id: str, profile_id: str, action: str, started_at: str, **optional: object) -> dict[str, Any]:
     """The `started` event; optional fields that are None are left out."""
     unknown = set(optional) - set(STARTED_OPTIONAL)
     if unknown:
         raise TypeError(f"unknown started field(s): {', '.join(sorted(unknown))}")
-    event: dict = {
+    event: dict[str, Any] = {
         "event": "started",
         "invocation_id": _checked("invocation_id", require_ulid, op_id),
         "profile_id": _checked("profile_id", _token, profile_id),
@@ -65,7 +70,7 @@ def started_event(op_id: str, profile_id: str, action: str, started_at: str, **o
 
 def completed_event(
     op_id: str, completed_at: str, outcome: str, closed_by: str, evidence_ref: str | None = None
-) -> dict:
+) -> dict[str, Any]:
     event = {
         "event": "completed",
         "invocation_id": _checked("invocation_id", require_ulid, op_id),
@@ -78,13 +83,13 @@ def completed_event(
     return _fits(event)
 
 
-def _fits(event: dict) -> dict:
+def _fits(event: dict[str, Any]) -> dict[str, Any]:
     """`event`, once it is known to make a valid line (InvalidInput otherwise)."""
     to_line(event)
     return event
 
 
-def artifact_link(op_id: str, at: str, ref: str, kind: str = "artifact") -> dict:
+def artifact_link(op_id: str, at: str, ref: str, kind: str = "artifact") -> dict[str, Any]:
     return _fits({
         "event": "artifact_link",
         "invocation_id": _checked("invocation_id", require_ulid, op_id),
@@ -94,7 +99,7 @@ def artifact_link(op_id: str, at: str, ref: str, kind: str = "artifact") -> dict
     })
 
 
-def commit_link(op_id: str, at: str, sha: str) -> dict:
+def commit_link(op_id: str, at: str, sha: str) -> dict[str, Any]:
     return _fits({
         "event": "commit_link",
         "invocation_id": _checked("invocation_id", require_ulid, op_id),
@@ -103,7 +108,7 @@ def commit_link(op_id: str, at: str, sha: str) -> dict:
     })
 
 
-def to_line(event: dict) -> bytes:
+def to_line(event: dict[str, Any]) -> bytes:
     """One JSONL line, as spec-kitty writes them (`json.dumps` defaults);
     InvalidInput for a non-finite number or a line over `rules.MAX_LINE_BYTES`."""
     try:

@@ -20,13 +20,17 @@ from kitty_ops.ulid import new_ulid
 from kitty_ops.warn import warn
 from kitty_ops.writer import write_completed, write_started
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 class Completion:
     """What completing an Op did: its completed event, and its Op commit or why none."""
 
     __slots__ = ("event", "record_path", "commit", "pending_reason")
 
-    def __init__(self, event: dict, record_path: Path, commit: str | None, pending_reason: str | None):
+    def __init__(self, event: dict[str, Any], record_path: Path, commit: str | None, pending_reason: str | None):
         self.event = event  # the completed event as written
         self.record_path = record_path
         self.commit = commit  # the Op commit, when one was made
@@ -58,7 +62,7 @@ def _record_owner(repo_root: Path | str, op_id: str, pid: int) -> None:
 
 def start_invocation(
     repo_root: Path | str, profile_id: str, action: str, *, owner_pid: int | None = None, **optional: object
-) -> dict:
+) -> dict[str, Any]:
     """Write the `started` line of a new Op, record its owner and index it; the started event.
 
     `owner_pid` is the process that owns the Op (default: the calling one; 0:

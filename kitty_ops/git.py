@@ -13,14 +13,16 @@ import os
 import select
 import time
 
+from kitty_ops import settings
 from kitty_ops.errors import KittyOpsError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
     from pathlib import Path
+    from typing import Any
 
-GIT_TIMEOUT_SECONDS = float(os.environ.get("KITTY_OPS_GIT_TIMEOUT", "60"))
+GIT_TIMEOUT_SECONDS = settings.git_timeout()
 _QUIET_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_PAGER": "cat",
@@ -77,14 +79,14 @@ def repo_env(repo: Repo) -> dict[str, str]:
 
 def run(
     args: list[str],
-    cwd: Path | str,
+    cwd: Path | str | os.PathLike[str],
     *,
     input: bytes | None = None,
     env: dict[str, str] | None = None,
     check: bool = True,
     timeout: float | None = None,
     replace_env: bool = False,
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[bytes]:
     """Run `git <args>` in `cwd`; GitError on failure (when `check`) or timeout.
 
     `env` adds to the environment, or is the whole of it with `replace_env`.
@@ -120,7 +122,7 @@ class Running:
         self.name = name
         self.pid = 0
         self.stdout = self.stderr = -1
-        self.popen = None
+        self.popen: subprocess.Popen[bytes] | None = None
 
 
 def start(args: list[str], cwd: Path | str = ".", env: dict[str, str] | None = None) -> Running:
@@ -209,7 +211,7 @@ def split_z(raw: bytes) -> list[str]:
     return [entry for entry in raw.decode(errors="surrogateescape").split("\0") if entry]
 
 
-def output(args: list[str], cwd: Path | str, **kwargs) -> str:
+def output(args: list[str], cwd: Path | str, **kwargs: Any) -> str:
     return run(args, cwd, **kwargs).stdout.decode(errors="surrogateescape").strip()
 
 
@@ -232,7 +234,7 @@ class Repo:
 _found: dict[str, Repo] = {}
 
 
-def find_repo(path: Path | str) -> Repo | None:
+def find_repo(path: Path | str | os.PathLike[str]) -> Repo | None:
     """The repository whose work tree holds `path`, or None outside git.
 
     Found repositories are remembered for the life of the process: one Op

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 ZERO_ID = "0" * 40
 _COMMIT_MARK = "\x01"
 _PREFIX = f"{EVENTS_DIR}/"
-LOG_FORMAT = f"--format=%x01%H %P%x00%s"
+LOG_FORMAT = "--format=%x01%H %P%x00%s"
 
 
 class Change:
@@ -31,7 +31,9 @@ class Change:
 
     __slots__ = ("status", "old_mode", "new_mode", "old_blob", "new_blob", "old_path", "path")
 
-    def __init__(self, status, old_mode, new_mode, old_blob, new_blob, old_path, path) -> None:
+    def __init__(
+        self, status: str, old_mode: str, new_mode: str, old_blob: str, new_blob: str, old_path: str, path: str
+    ) -> None:
         self.status = status
         self.old_mode, self.new_mode = old_mode, new_mode
         self.old_blob = None if old_blob == ZERO_ID else old_blob

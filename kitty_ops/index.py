@@ -21,21 +21,25 @@ from kitty_ops.scan import read_scan
 from kitty_ops.ulid import is_ulid
 from kitty_ops.warn import warn
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 INDEX_NAME = INDEX_PATH.rsplit("/", 1)[1]
 
 INDEX_FIELDS = ("invocation_id", "profile_id", "action", "started_at", "mission_id", "wp_id")
 _BLOCK = 1 << 16
 
 
-def index_entry(started: dict) -> dict:
+def index_entry(started: dict[str, Any]) -> dict[str, Any]:
     return {name: started[name] for name in INDEX_FIELDS if started.get(name) is not None}
 
 
-def _line(started: dict) -> bytes:
+def _line(started: dict[str, Any]) -> bytes:
     return json.dumps(index_entry(started)).encode() + b"\n"
 
 
-def append_entry(repo_root: Path | str, started: dict) -> bool:
+def append_entry(repo_root: Path | str, started: dict[str, Any]) -> bool:
     """Append the index line of a started Op; a failure is logged, never raised."""
     try:
         fd = safefs.open_in_events_dir(repo_root, INDEX_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
@@ -64,7 +68,7 @@ def is_fresh(repo_root: Path | str) -> bool:
     return index_stat.st_mtime_ns >= directory_stat.st_mtime_ns
 
 
-def read_reverse(repo_root: Path | str) -> Iterator[dict]:
+def read_reverse(repo_root: Path | str) -> Iterator[dict[str, Any]]:
     """Index entries, newest first, reading the file backwards block by block."""
     try:
         handle = os.fdopen(safefs.open_in_events_dir(repo_root, INDEX_NAME, os.O_RDONLY), "rb")
@@ -83,7 +87,7 @@ def read_reverse(repo_root: Path | str) -> Iterator[dict]:
         yield from _decode_reversed([tail])
 
 
-def _decode_reversed(lines: list[bytes]) -> Iterator[dict]:
+def _decode_reversed(lines: list[bytes]) -> Iterator[dict[str, Any]]:
     for raw in reversed(lines):
         if not raw.strip():
             continue

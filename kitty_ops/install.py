@@ -4,21 +4,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kitty_ops import __version__, exclude
+from kitty_ops import exclude
+from kitty_ops.precommit_config import HOOK_IDS, HOOKS_REPO, local_entry  # noqa: F401  (HOOKS_REPO: re-exported)
 from kitty_ops.writer import ensure_events_dir
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
-HOOKS_REPO = "https://github.com/kitty-ops/kitty-ops"
-HOOK_IDS = ("kitty-ops-orphans", "kitty-ops-validate", "kitty-ops-post-commit", "kitty-ops-audit")
 # One `pre-commit install` installs every stage the hooks use (the audit runs on git push).
 INSTALL_HOOK_TYPES = ("pre-commit", "post-commit", "pre-push")
 INSTALL_HOOK_TYPES_LINE = f"default_install_hook_types: [{', '.join(INSTALL_HOOK_TYPES)}]\n"
 
 
 def precommit_entry(indent: str = "  ") -> str:
-    """The `.pre-commit-config.yaml` list item for kitty-ops' hooks."""
-    hooks = "".join(f"{indent}    - id: {hook}\n" for hook in HOOK_IDS)
-    return f"{indent}- repo: {HOOKS_REPO}\n{indent}  rev: v{__version__}\n{indent}  hooks:\n{hooks}"
+    """The `.pre-commit-config.yaml` list item `init --write` adds: the local
+    form, which runs the installed kitty-ops (see `kitty_ops.precommit_config`)."""
+    return local_entry(indent)
 
 
 def init_repository(repo_root: Path | str) -> list[str]:

@@ -12,6 +12,10 @@ import json
 
 from kitty_ops.layout import LIFECYCLE_LOG_RELATIVE_PATH
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["LIFECYCLE_LOG_RELATIVE_PATH", "phase_line", "lines_for", "phase_for_outcome"]
 
 
@@ -19,7 +23,7 @@ def phase_for_outcome(outcome: str | None) -> str:
     return "completed" if outcome == "done" else "failed"
 
 
-def phase_line(started: dict, phase: str, at: str, reason: str | None = None) -> dict:
+def phase_line(started: dict[str, Any], phase: str, at: str, reason: str | None = None) -> dict[str, Any]:
     """The lifecycle line of one phase of the Op whose started event is `started`."""
     return {
         "agent": started.get("actor") or "unknown",
@@ -33,7 +37,7 @@ def phase_line(started: dict, phase: str, at: str, reason: str | None = None) ->
     }
 
 
-def lines_for(started: dict, completed: dict) -> bytes:
+def lines_for(started: dict[str, Any], completed: dict[str, Any]) -> bytes:
     """The `started` and completion lines of a completed Op; empty without a mission_id.
 
     The started line keeps the Op's start time.

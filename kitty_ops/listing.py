@@ -1,8 +1,9 @@
 """Finding Ops to show: newest first, from the index when it is fresh, else the files."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from kitty_ops import index, refstore, rules
 from kitty_ops.layout import EVENTS_DIR
@@ -16,7 +17,7 @@ INDEXED_FILTERS = ("profile_id", "mission_id", "wp_id")
 status_of = rules.op_status  # invalid, open, or the outcome (`completed`: a legacy record without one)
 
 
-def summarize(op_id: str, scan: RecordScan) -> dict:
+def summarize(op_id: str, scan: RecordScan) -> dict[str, Any]:
     """The stable JSON shape of one Op in listings."""
     started = scan.started or {}
     completed = scan.completed or {}
@@ -35,7 +36,7 @@ def summarize(op_id: str, scan: RecordScan) -> dict:
     }
 
 
-def _candidates(root: Path) -> Iterator[tuple[str, dict | None]]:
+def _candidates(root: Path) -> Iterator[tuple[str, dict[str, Any] | None]]:
     """(op id, index entry or None), newest first."""
     if index.is_fresh(root):
         seen: set[str] = set()
@@ -57,7 +58,7 @@ def list_ops(
     mission_id: str | None = None,
     wp_id: str | None = None,
     status: str | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Summaries of the Ops that match every filter given, newest first; an
     open Op's summary has its `owner_state` (`kitty_ops.owners`), others None.
 
@@ -92,5 +93,5 @@ def list_ops(
     return found
 
 
-def _matches(values: dict, wanted: dict, names) -> bool:
+def _matches(values: dict[str, Any], wanted: dict[str, Any], names: Iterable[str]) -> bool:
     return all(values.get(name) == wanted[name] for name in names if name in wanted)

@@ -8,10 +8,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kitty_ops import git
-from kitty_ops.layout import EVENTS_DIR, op_id_from_path
-from kitty_ops.scan import parse_timestamp, read_scan
+from kitty_ops import git, refstore
+from kitty_ops.layout import EVENTS_DIR, RECORDS_REF, op_id_from_path
+from kitty_ops.scan import parse_timestamp, read_scan, scan_record
 from kitty_ops.ulid import is_ulid
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SUBJECT = re.compile(r"^op\((?P<profile>[^)]*)\): (?P<action>.*) \[(?P<id8>[0-9A-Z]{8})\]$")
 _RECORD_SEPARATOR, _FIELD_SEPARATOR = "\x1e", "\x1f"
@@ -24,17 +28,20 @@ def op_commits(
     mission_id: str | None = None,
     since: str | None = None,
     limit: int | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Op commits, newest first, each with its record's outcome and duration."""
     root = Path(repo_root)
     fields = _FIELD_SEPARATOR.join(("%H", "%aI", "%s", "%(trailers:key=Op-Id,valueonly,separator=%x2C)"))
     args = ["log", "--grep=^op(", f"--format={_RECORD_SEPARATOR}{fields}", "--name-only"]
     if since:
         args.append(f"--since={since}")
+    copies = refstore.elsewhere(root)  # ref mode: Op commits on the records ref, and its records
+    if copies is not None:
+        args += ["HEAD", RECORDS_REF] if _has_ref(root, RECORDS_REF) else []
     raw = git.run(args, root, check=False).stdout.decode(errors="replace")
     found = []
     for chunk in raw.split(_RECORD_SEPARATOR)[1:]:
-        entry = _entry(root, chunk)
+        entry = _entry(root, chunk, copies)
         if entry is None or (profile_id and entry["profile_id"] != profile_id):
             continue
         if mission_id and entry["mission_id"] != mission_id:
@@ -45,7 +52,11 @@ def op_commits(
     return found
 
 
-def _entry(root: Path, chunk: str) -> dict | None:
+def _has_ref(root: Path, ref: str) -> bool:
+    return git.run(["rev-parse", "-q", "--verify", ref], root, check=False).returncode == 0
+
+
+def _entry(root: Path, chunk: str, copies: refstore.Copies | None = None) -> dict[str, Any] | None:
     header, _, files = chunk.partition("\n")
     sha, date, subject, trailer = header.split(_FIELD_SEPARATOR, 3)
     match = SUBJECT.match(subject)
@@ -57,7 +68,7 @@ def _entry(root: Path, chunk: str) -> dict | None:
          if op_id and op_id.startswith(match["id8"])),
         None,
     )
-    started, completed = _record(root, op_id)
+    started, completed = _record(root, op_id, copies)
     return {
         "commit": sha,
         "date": date,
@@ -73,14 +84,19 @@ def _entry(root: Path, chunk: str) -> dict | None:
     }
 
 
-def _record(root: Path, op_id: str | None) -> tuple[dict, dict]:
+def _record(
+    root: Path, op_id: str | None, copies: refstore.Copies | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     if op_id is None:
         return {}, {}
-    scan = read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
+    if copies is not None and op_id in copies.records:
+        scan = scan_record(copies.records[op_id], op_id)
+    else:
+        scan = read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
     return scan.started or {}, scan.completed or {}
 
 
-def _duration(started: dict, completed: dict) -> float | None:
+def _duration(started: dict[str, Any], completed: dict[str, Any]) -> float | None:
     begin = parse_timestamp(started.get("started_at"))
     end = parse_timestamp(completed.get("completed_at"))
     return None if begin is None or end is None else round((end - begin).total_seconds(), 3)

@@ -23,6 +23,10 @@ from kitty_ops.errors import UnsafePath
 from kitty_ops.layout import EVENTS_DIR
 from kitty_ops.ulid import require_ulid
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 RUNNING, DEAD, UNKNOWN = "running", "dead", "unknown"
 OWNERS_SUBDIR = "kitty-ops/owners"  # under the git common directory
 LOCAL_OWNERS_DIR = f"{EVENTS_DIR}/.owners"  # under the work root, outside git
@@ -51,7 +55,7 @@ def _path(directory: str, op_id: str) -> str:
     return os.path.join(directory, require_ulid(op_id) + _SUFFIX)
 
 
-def identity(pid: int) -> dict:
+def identity(pid: int) -> dict[str, Any]:
     """What identifies process `pid` across pid reuse, as an owner file holds it."""
     return {
         "host": processes.host_name(),
@@ -62,7 +66,7 @@ def identity(pid: int) -> dict:
     }
 
 
-def record_owner(repo_root: str | os.PathLike[str], op_id: str, pid: int) -> dict:
+def record_owner(repo_root: str | os.PathLike[str], op_id: str, pid: int) -> dict[str, Any]:
     """Write the owner file of `op_id`: process `pid` owns it. The owner as written."""
     directory = owners_dir(repo_root)
     if os.path.islink(directory):  # outside git it lies in the (untrusted) work tree
@@ -89,7 +93,7 @@ def forget_owner(repo_root: str | os.PathLike[str], op_id: str) -> None:
         pass
 
 
-def read_owner(directory: str | None, op_id: str) -> dict | None:
+def read_owner(directory: str | None, op_id: str) -> dict[str, Any] | None:
     """The owner recorded for `op_id`, or None (none recorded, or unreadable)."""
     if directory is None:
         return None
@@ -101,7 +105,7 @@ def read_owner(directory: str | None, op_id: str) -> dict | None:
     return owner if isinstance(owner, dict) and isinstance(owner.get("pid"), int) else None
 
 
-def assess(owner: dict | None) -> tuple[str, str]:
+def assess(owner: dict[str, Any] | None) -> tuple[str, str]:
     """(`running` | `dead` | `unknown`, why), for an owner as `read_owner` returns it."""
     if owner is None:
         return UNKNOWN, "no owner recorded"
@@ -146,7 +150,7 @@ class OwnerStates:
     def assess(self, op_id: str) -> tuple[str, str]:
         return assess(read_owner(self.directory, op_id))
 
-    def owner(self, op_id: str) -> dict | None:
+    def owner(self, op_id: str) -> dict[str, Any] | None:
         return read_owner(self.directory, op_id)
 
 

@@ -20,13 +20,13 @@ from kitty_ops.errors import KittyOpsError, UnsafePath
 from kitty_ops.exclude import ensure_local_files_excluded
 from kitty_ops.layout import PROPAGATION_ERRORS_PATH, TARGET_CONFIG, record_relpath
 from kitty_ops.safefs import open_in_events_dir
+from kitty_ops.settings import HOOK_TIMEOUT, POST_COMPLETE_HOOK, check_hook_command, hook_timeout
 from kitty_ops.warn import warn
 
 __all__ = ["PROPAGATION_ERRORS_PATH", "propagate", "configured_hook"]
 
-HOOK_ENV = "KITTY_OPS_POST_COMPLETE_HOOK"
+HOOK_ENV = POST_COMPLETE_HOOK
 HOOK_CONFIG = "kitty-ops.postCompleteHook"
-HOOK_TIMEOUT_SECONDS = float(os.environ.get("KITTY_OPS_HOOK_TIMEOUT", "120"))
 
 
 class Propagation:
@@ -70,6 +70,8 @@ def propagate(repo_root: Path | str, op_id: str, label: str) -> Propagation:
 
 
 def _run_custom_hook(repo_root: Path | str, op_id: str, hook: str) -> None:
+    timeout = hook_timeout()  # InvalidInput (a KittyOpsError): reported as the Op's warning
+    check_hook_command(hook, HOOK_ENV if os.environ.get(HOOK_ENV) else HOOK_CONFIG)
     stage_op_files(repo_root, op_id)
     env = {
         **os.environ,
@@ -84,10 +86,10 @@ def _run_custom_hook(repo_root: Path | str, op_id: str, hook: str) -> None:
             env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
-            timeout=HOOK_TIMEOUT_SECONDS,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        raise KittyOpsError(f"post-completion hook {hook} timed out") from None
+        raise KittyOpsError(f"post-completion hook {hook} timed out after {timeout:g}s ({HOOK_TIMEOUT})") from None
     except OSError as exc:
         raise KittyOpsError(f"post-completion hook {hook} could not run: {exc.strerror or exc}") from None
     if result.returncode != 0:

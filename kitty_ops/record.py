@@ -7,9 +7,10 @@ unreadable line is reported in `OpRecord.problems`, never raised.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -31,10 +32,10 @@ from kitty_ops.scan import scan_record
 from kitty_ops.ulid import require_ulid
 
 
-def _rule(problem_of):
+def _rule(problem_of: Callable[[object], str | None]) -> Callable[[object], object]:
     """A pydantic validator that applies one rule of `kitty_ops.rules`."""
 
-    def check(value):
+    def check(value: object) -> object:
         problem = problem_of(value)
         if problem:
             raise ValueError(problem)
@@ -88,7 +89,7 @@ Outcome = Literal[rules.OUTCOMES]  # type: ignore[valid-type]
 ClosedBy = Literal[rules.CLOSED_BY]  # type: ignore[valid-type]
 
 
-def _event_is_required(schema: dict) -> None:
+def _event_is_required(schema: dict[str, Any]) -> None:
     required = schema.setdefault("required", [])
     if "event" not in required:
         required.insert(0, "event")
@@ -96,6 +97,8 @@ def _event_is_required(schema: dict) -> None:
 
 class _Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", json_schema_extra=_event_is_required)
+    if TYPE_CHECKING:
+        event: str  # each event model declares its own
 
     def to_line(self) -> bytes:
         """The event as one JSONL line; fields that are None are left out.
@@ -203,9 +206,9 @@ class OpRecord(BaseModel):
         return not self.problems
 
 
-def parse_event(event: dict) -> _Event:
+def parse_event(event: dict[str, Any]) -> _Event:
     """The model of one decoded line (ValidationError when it does not fit)."""
-    model = EVENT_MODELS.get(event.get("event"), UnknownEvent)
+    model = EVENT_MODELS.get(event.get("event"), UnknownEvent)  # type: ignore[arg-type]
     return model.model_validate(event)
 
 
@@ -213,7 +216,7 @@ def parse_record(data: bytes, op_id: str) -> OpRecord:
     """Read a record file's bytes into an `OpRecord`; never raises on bad content."""
     scan = scan_record(data, op_id)
     problems = list(scan.problems)
-    parsed: dict[str, list] = {"started": [], "completed": [], "links": [], "unknown": []}
+    parsed: dict[str, list[Any]] = {"started": [], "completed": [], "links": [], "unknown": []}
     for number, event in scan.events:
         if number in scan.bad_lines:
             continue  # the scan named what is wrong with it

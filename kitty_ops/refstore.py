@@ -10,6 +10,7 @@ One `ls-tree` per ref and one `cat-file --batch` for all of them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from kitty_ops import git, safefs
 from kitty_ops.layout import EVENTS_DIR, RECORDS_REF, op_id_from_path
@@ -42,7 +43,7 @@ class Copies:
     def __init__(self) -> None:
         self.records: dict[str, bytes] = {}  # op id -> the longest copy
         self.where: dict[str, list[str]] = {}  # op id -> where copies were found
-        self.conflicts: list[dict] = []
+        self.conflicts: list[dict[str, Any]] = []
 
     def add(self, op_id: str, content: bytes, where: str) -> None:
         self.where.setdefault(op_id, []).append(where)

@@ -25,6 +25,13 @@ from datetime import datetime, timezone
 
 from kitty_ops.ulid import CROCKFORD, ULID_LENGTH, is_ulid
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any, TypeGuard
+
+    from kitty_ops.scan import RecordScan
+
 # Limits.
 MAX_LINE_BYTES = 1 << 20  # 1 MiB: a longer line is refused at write time and invalid when read
 MAX_DEPTH = 32  # nesting of objects and arrays within one line
@@ -61,7 +68,7 @@ def shown(value: object, limit: int = 40) -> str:
 
 # --- patterns, for JSON Schema: derived from the sets above, never written by hand ---
 
-def _char_class(chars) -> str:
+def _char_class(chars: Iterable[str]) -> str:
     """A regular-expression character class matching exactly `chars` (ASCII)."""
     codes = sorted(ord(char) for char in chars)
     ranges: list[list[int]] = []
@@ -107,7 +114,7 @@ def token_problem(value: object) -> str | None:
     return None
 
 
-def is_token(value: object) -> bool:
+def is_token(value: object) -> TypeGuard[str]:
     return token_problem(value) is None
 
 
@@ -189,7 +196,7 @@ def confidence_problem(value: object) -> str | None:
     return "must be a string or a finite number"
 
 
-def _one_of(choices: tuple[str, ...]):
+def _one_of(choices: tuple[str, ...]) -> Callable[[object], str | None]:
     def problem(value: object) -> str | None:
         return None if isinstance(value, str) and value in choices else f"must be one of {', '.join(choices)}"
 
@@ -215,7 +222,7 @@ STARTED_OPTIONAL = {
     "mission_id": text_problem,
     "wp_id": text_problem,
 }
-EVENT_FIELDS = {
+EVENT_FIELDS: dict[str, dict[str, tuple[Callable[[object], str | None], bool]]] = {
     STARTED: {
         "invocation_id": (ulid_problem, REQUIRED),
         "profile_id": (token_problem, REQUIRED),
@@ -244,12 +251,12 @@ EVENT_FIELDS = {
 }
 
 
-def is_legacy_completion(event: dict) -> bool:
+def is_legacy_completion(event: dict[str, Any]) -> bool:
     """A completed line of older spec-kitty: no `closed_by`; its outcome may be null."""
     return event.get("closed_by") is None
 
 
-def event_problem(event: dict) -> str | None:
+def event_problem(event: dict[str, Any]) -> str | None:
     """What is wrong with the fields of one decoded event, or None."""
     kind = event.get("event")
     problem = text_problem(kind)
@@ -276,7 +283,7 @@ def event_problem(event: dict) -> str | None:
 
 # --- lines ---
 
-def _object(pairs: list[tuple[str, object]]) -> dict:
+def _object(pairs: list[tuple[str, object]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
@@ -319,7 +326,7 @@ def _depth(value: object) -> int:
     return deepest
 
 
-def decode_line(raw: bytes) -> tuple[dict | None, str | None]:
+def decode_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """(the decoded object, None), or (None, what makes the line unreadable).
 
     The line is one JSON object with a string `event`, at most MAX_LINE_BYTES
@@ -351,7 +358,7 @@ def line_problem(raw: bytes) -> str | None:
     return problem if obj is None else event_problem(obj)
 
 
-def dumps(event: dict) -> bytes:
+def dumps(event: dict[str, Any]) -> bytes:
     """One JSONL line for `event`, as spec-kitty writes them (`json.dumps`
     defaults); ValueError for what no valid line may hold."""
     try:
@@ -377,7 +384,7 @@ def order_problem(kind: str, position: int, has_started: bool, has_completed: bo
     return None
 
 
-def id_problem(event: dict, op_id: str) -> str | None:
+def id_problem(event: dict[str, Any], op_id: str) -> str | None:
     if event.get("invocation_id") != op_id:
         return f"invocation_id {shown(event.get('invocation_id'))} does not match the file name {op_id}"
     return None
@@ -386,7 +393,7 @@ def id_problem(event: dict, op_id: str) -> str | None:
 # --- an Op's state: the one place status, orphan, pending and stale are decided ---
 # `scan` is a `kitty_ops.scan.RecordScan`: `started`, `completed` (dicts or None), `problems`.
 
-def op_status(scan) -> str:
+def op_status(scan: RecordScan) -> str:
     """`invalid`, `open`, or the outcome of a completed Op (`completed` for a
     legacy record that has none)."""
     if scan.problems or scan.started is None:
@@ -396,12 +403,12 @@ def op_status(scan) -> str:
     return scan.completed.get("outcome") or "completed"
 
 
-def is_orphan(scan) -> bool:
+def is_orphan(scan: RecordScan) -> bool:
     """Started and never completed (an invalid record may be one: doctor lists it as invalid)."""
     return scan.started is not None and scan.completed is None
 
 
-def is_committable(scan) -> bool:
+def is_committable(scan: RecordScan) -> bool:
     """Valid and completed: what an Op commit may take (pending when not yet in HEAD)."""
     return not scan.problems and scan.started is not None and scan.completed is not None
 

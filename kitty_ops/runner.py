@@ -15,7 +15,7 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from kitty_ops import changes
@@ -117,16 +117,16 @@ class _Held:
     def __init__(self, previous_mask: set[int] | None) -> None:
         self.previous_mask = previous_mask  # None: no sigwaitinfo here, handlers instead
         self.received: int | None = None
-        self.child: subprocess.Popen | None = None
+        self.child: subprocess.Popen[bytes] | None = None
 
     @property
-    def preexec(self):
+    def preexec(self) -> Callable[[], None] | None:
         return self._release_in_child if self.previous_mask is not None else None
 
     def _release_in_child(self) -> None:
         """In the child, before exec: the signal mask of the caller of `run`
         (exec itself resets handlers, and keeps what the caller ignored)."""
-        signal.pthread_sigmask(signal.SIG_SETMASK, self.previous_mask)
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.previous_mask)  # type: ignore[arg-type]  # set: see preexec
 
     def _interrupted(self, number: int, from_terminal: bool) -> None:
         self.received = self.received or number
@@ -137,7 +137,7 @@ class _Held:
             return  # the terminal signalled the whole foreground group, the child too
         child.send_signal(number)
 
-    def wait(self, child: subprocess.Popen) -> int | None:
+    def wait(self, child: subprocess.Popen[bytes]) -> int | None:
         """Wait for `child` to end, forwarding interrupts; the first one received."""
         self.child = child
         if self.previous_mask is None:
@@ -174,12 +174,13 @@ def _interrupts_held() -> Iterator[_Held]:
     handlers that forward every interrupt. Interrupts that arrive while the Op
     completes are taken, not acted on: the Op commit is never cut short."""
     if hasattr(signal, "sigtimedwait"):
-        held = _Held(signal.pthread_sigmask(signal.SIG_BLOCK, {*INTERRUPTS, signal.SIGCHLD}))
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {*INTERRUPTS, signal.SIGCHLD})
+        held = _Held(previous_mask)
         try:
             yield held
         finally:
             held.drain()
-            signal.pthread_sigmask(signal.SIG_SETMASK, held.previous_mask)
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         return
     held = _Held(None)
     previous = {number: signal.signal(number, held._handler) for number in INTERRUPTS}

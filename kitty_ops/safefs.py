@@ -19,6 +19,10 @@ import stat
 from kitty_ops.errors import UnsafePath
 from kitty_ops.layout import EVENTS_DIR
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
@@ -129,7 +133,7 @@ def identity(path: str | os.PathLike[str]) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (info.st_ino, info.st_size, info.st_mtime_ns) if stat.S_ISREG(info.st_mode) else None
-def read_chunks(fd: int, size: int = 1 << 16):
+def read_chunks(fd: int, size: int = 1 << 16) -> Iterator[bytes]:
     """The content of an open file, from where it stands, in chunks."""
     while chunk := os.read(fd, size):
         yield chunk
@@ -158,7 +162,9 @@ def open_file_at(path: str | os.PathLike[str]) -> int:
         except OSError as exc:
             if exc.errno in (errno.ELOOP, errno.ENOTDIR):
                 reason = unsafe_reason(directory) or "not a directory"
-                raise UnsafePath(f"{os.path.basename(directory)}/ is {reason}; kitty-ops does not work through it") from None
+                raise UnsafePath(
+                    f"{os.path.basename(directory)}/ is {reason}; kitty-ops does not work through it"
+                ) from None
             raise
         try:
             fd = _open_checked(name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, 0, shown, dir_fd)

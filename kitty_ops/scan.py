@@ -19,6 +19,7 @@ from kitty_ops.safefs import open_file_at, read_chunks
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from typing import Any
 
 _TOKEN_FIELDS = ("profile_id", "action")
 
@@ -49,7 +50,7 @@ def split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes | None, bo
         yield number + 1, None if oversize else pending, False
 
 
-def iter_lines(data: bytes | Iterable[bytes]):
+def iter_lines(data: bytes | Iterable[bytes]) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """Yield `(line_number, obj, error)` for each non-blank line of `data`
     (the bytes, or chunks of them).
 
@@ -78,10 +79,10 @@ class RecordScan:
     __slots__ = ("events", "problems", "started", "completed", "bad_lines")
 
     def __init__(self) -> None:
-        self.events: list[tuple[int, dict]] = []  # (line number, event)
+        self.events: list[tuple[int, dict[str, Any]]] = []  # (line number, event)
         self.problems: list[str] = []
-        self.started: dict | None = None
-        self.completed: dict | None = None
+        self.started: dict[str, Any] | None = None
+        self.completed: dict[str, Any] | None = None
         self.bad_lines: set[int] = set()
 
     @property
@@ -113,13 +114,14 @@ def scan_record(data: bytes | Iterable[bytes], op_id: str | None = None) -> Reco
         if error:
             scan.problems.append(f"line {number}: {error}")
             continue
+        assert obj is not None  # decode_line gives the object whenever it gives no error
         _take_event(scan, number, obj, op_id)
     if scan.started is None and not scan.problems:
         scan.problems.append("no started event")
     return scan
 
 
-def _take_event(scan: RecordScan, number: int, event: dict, op_id: str | None) -> None:
+def _take_event(scan: RecordScan, number: int, event: dict[str, Any], op_id: str | None) -> None:
     kind = event["event"]
     problems = [
         rules.event_problem(event),
@@ -138,7 +140,7 @@ def _take_event(scan: RecordScan, number: int, event: dict, op_id: str | None) -
     scan.events.append((number, event))
 
 
-def read_scan(path, op_id: str | None = None) -> RecordScan:
+def read_scan(path: str | os.PathLike[str], op_id: str | None = None) -> RecordScan:
     """Scan the file at `path`; a link, a special file or an unreadable file is a
     scan with one problem (`is a FIFO; ...`)."""
     try:

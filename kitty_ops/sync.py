@@ -107,7 +107,8 @@ def merge_trees(repo: git.Repo, ours: str, theirs: str) -> tuple[str, list[str]]
     id, and the paths whose copies conflict (ours kept)."""
     mine, other = tree_records(repo, ours), tree_records(repo, theirs)
     differing = [path for path, blob in other.items() if mine.get(path) != blob]
-    contents = git.read_objects(repo.root, sorted({mine[p] for p in differing if p in mine} | {other[p] for p in differing}))
+    wanted = {mine[path] for path in differing if path in mine} | {other[path] for path in differing}
+    contents = git.read_objects(repo.root, sorted(wanted))
     chosen: dict[str, str] = {}
     conflicts: list[str] = []
     for path in differing:

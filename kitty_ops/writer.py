@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from kitty_ops.layout import (
     safe_record_path,
 )
 from kitty_ops.lock import LockTimeout, hold_fd
-from kitty_ops.scan import scan_record
+from kitty_ops.scan import RecordScan, scan_record
 
 __all__ = ["EVENTS_DIR", "INDEX_PATH", "write_started", "write_completed"]
 
@@ -127,7 +127,9 @@ def _open_for_append(repo_root: Path | str, op_id: str) -> int:
         raise UnknownOp(f"{op_id}: no such Op (no {EVENTS_DIR}/{op_id}.jsonl)") from None
 
 
-def _append_locked(repo_root: Path | str, op_id: str, lines: bytes, check) -> dict:
+def _append_locked(
+    repo_root: Path | str, op_id: str, lines: bytes, check: Callable[[RecordScan], None]
+) -> dict[str, Any]:
     """Append `lines` under an exclusive lock after `check(scan)` accepts the record.
 
     Returns the record's started event.
@@ -141,6 +143,7 @@ def _append_locked(repo_root: Path | str, op_id: str, lines: bytes, check) -> di
             if data and not data.endswith(b"\n"):
                 lines = b"\n" + lines  # never glue onto a torn line
             write_all(fd, lines, f"{EVENTS_DIR}/{op_id}.jsonl")
+            assert scan.started is not None  # `check` accepts only a record that has one
             return scan.started
     except LockTimeout:
         raise KittyOpsError(f"{op_id}: the record is locked by another process") from None
@@ -148,14 +151,14 @@ def _append_locked(repo_root: Path | str, op_id: str, lines: bytes, check) -> di
         os.close(fd)
 
 
-def write_completed(repo_root: Path | str, completed: Event, links: Iterable[Event] = ()) -> dict:
+def write_completed(repo_root: Path | str, completed: Event, links: Iterable[Event] = ()) -> dict[str, Any]:
     """Append the `completed` line (and any links) once; AlreadyCompleted after.
 
     Returns the record's started event.
     """
     op_id = _op_id(completed)
 
-    def check(scan) -> None:
+    def check(scan: RecordScan) -> None:
         if scan.started is None:
             raise InvalidInput(f"{op_id}: the record has no started event; it cannot be completed")
         if scan.completed is not None:

@@ -69,7 +69,10 @@ def test_every_corpus_line_is_valid_to_both():
 
 hostile_text = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=80)
 hostile_values = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30), st.integers(min_value=10**310, max_value=10**311),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.integers(min_value=10**310, max_value=10**311),
     st.floats(allow_nan=True, allow_infinity=True), hostile_text,
     st.sampled_from([AT, "2026-11-24T00:00:00", "2026-11-24T00:00:00Z", "2026-11-24", "1700000000", OP_ID,
                      OP_ID.lower(), "done", "failed", "abandoned", "agent", "doctor_sweep", "a\u200bb", "-x",
@@ -149,7 +152,9 @@ def test_duplicate_keys_and_non_finite_numbers(kind, key, value):
     body = json.dumps(TEMPLATES[kind])[:-1]
     raw = f'{body}, "{key}": {value}}}'.encode()
     assert_agree(raw)
-    assert not scan_says_valid(raw) or key not in TEMPLATES[kind] and value not in ("NaN", "Infinity", "-Infinity", "1e400")
+    assert not scan_says_valid(raw) or (
+        key not in TEMPLATES[kind] and value not in ("NaN", "Infinity", "-Infinity", "1e400")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +172,10 @@ def test_the_schema_and_the_models_agree_on_tokens(started_schema, token):
 
 
 @BOUNDED
-@given(data=st.binary(max_size=200).map(lambda raw: raw.replace(b"a", b"\n")), size=st.integers(min_value=1, max_value=50))
+@given(
+    data=st.binary(max_size=200).map(lambda raw: raw.replace(b"a", b"\n")),
+    size=st.integers(min_value=1, max_value=50),
+)
 def test_reading_in_chunks_sees_the_lines_reading_whole_sees(data, size):
     chunks = [data[start:start + size] for start in range(0, len(data), size)]
     assert list(split_lines(chunks)) == list(split_lines([data]))

@@ -35,9 +35,8 @@ def test_op_completes_done_and_commits(committed_repo):
 
 
 def test_op_completes_failed_and_re_raises(committed_repo):
-    with pytest.raises(ZeroDivisionError):
-        with kitty_ops.op(profile="implementer", action="implement") as op:
-            _ = 1 / 0
+    with pytest.raises(ZeroDivisionError), kitty_ops.op(profile="implementer", action="implement") as op:
+        _ = 1 / 0
     completed = events_of(committed_repo, op.invocation_id)[1]
     assert completed["outcome"] == "failed"
     assert completed["evidence_ref"] == "ZeroDivisionError: division by zero"

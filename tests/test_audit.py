@@ -95,8 +95,13 @@ def test_a_deleted_record_is_found(committed_repo):
     sha = commit_all(committed_repo, "clean up")
     result = run_audit()
     assert result.exit_code == 1
-    assert f"{sha[:12]} clean up: kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement) deletes the record [deleted-record]" in result.stdout
-    assert f"  repair: restore it in a new commit: git checkout {sha[:12]}^ -- kitty-ops/{op_id}.jsonl && git commit" in result.stdout
+    assert (
+        f"{sha[:12]} clean up: kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement) deletes the record"
+        " [deleted-record]"
+    ) in result.stdout
+    assert (
+        f"  repair: restore it in a new commit: git checkout {sha[:12]}^ -- kitty-ops/{op_id}.jsonl && git commit"
+    ) in result.stdout
 
 
 def test_the_repair_of_a_deletion_works(committed_repo):
@@ -115,7 +120,10 @@ def test_a_renamed_record_is_found(committed_repo):
     commit_all(committed_repo, "archive")
     result = run_audit()
     assert result.exit_code == 1
-    assert f"kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement) renames the record to kitty-ops/archived.jsonl [renamed-record]" in result.stdout
+    assert (
+        f"kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement) renames the record to kitty-ops/archived.jsonl"
+        " [renamed-record]"
+    ) in result.stdout
     assert f"git mv kitty-ops/archived.jsonl kitty-ops/{op_id}.jsonl" in result.stdout
 
 
@@ -126,7 +134,10 @@ def test_a_rewritten_line_is_found(committed_repo):
     sha = commit_all(committed_repo, "fix outcome")
     result = run_audit()
     assert result.exit_code == 1
-    assert f"{sha[:12]} fix outcome: kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement) changes lines already committed" in result.stdout
+    assert (
+        f"{sha[:12]} fix outcome: kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement)"
+        " changes lines already committed"
+    ) in result.stdout
     assert "[rewritten-line]" in result.stdout and "[invalid-line]" not in result.stdout
 
 
@@ -137,13 +148,16 @@ def test_a_rewritten_lifecycle_line_is_found(committed_repo):
     commit_all(committed_repo, "trim")
     result = run_audit()
     assert result.exit_code == 1
-    assert "kitty-ops/lifecycle.jsonl: changes lines already committed (the file is append-only) [rewritten-line]" in result.stdout
+    assert (
+        "kitty-ops/lifecycle.jsonl: changes lines already committed (the file is append-only) [rewritten-line]"
+    ) in result.stdout
 
 
 def test_appending_lines_passes(committed_repo):
     op_id = committed_op(committed_repo)
     with record(committed_repo, op_id).open("a") as handle:
-        handle.write(json.dumps({"event": "commit_link", "invocation_id": op_id, "at": "2026-11-24T02:00:00+00:00", "sha": "abc"}) + "\n")
+        link = {"event": "commit_link", "invocation_id": op_id, "at": "2026-11-24T02:00:00+00:00", "sha": "abc"}
+        handle.write(json.dumps(link) + "\n")
     commit_all(committed_repo, "link")
     assert run_audit().exit_code == 0
 
@@ -154,12 +168,16 @@ def test_an_invalid_line_is_found_once(committed_repo):
         handle.write("{not json\n")
     sha = commit_all(committed_repo, "garbage")
     with record(committed_repo, op_id).open("a") as handle:
-        handle.write(json.dumps({"event": "commit_link", "invocation_id": op_id, "at": "2026-11-24T02:00:00+00:00", "sha": "abc"}) + "\n")
+        link = {"event": "commit_link", "invocation_id": op_id, "at": "2026-11-24T02:00:00+00:00", "sha": "abc"}
+        handle.write(json.dumps(link) + "\n")
     commit_all(committed_repo, "more")
     result = run_audit()
     assert result.exit_code == 1
     assert result.stdout.count("[invalid-line]") == 1  # the later commit did not add it
-    assert f"{sha[:12]} garbage: kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement) commits an invalid record: line 3: not valid JSON [invalid-line]" in result.stdout
+    assert (
+        f"{sha[:12]} garbage: kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement) commits an invalid record:"
+        " line 3: not valid JSON [invalid-line]"
+    ) in result.stdout
 
 
 def test_a_symlink_is_found(committed_repo):
@@ -168,7 +186,9 @@ def test_a_symlink_is_found(committed_repo):
     sha = commit_all(committed_repo, "link")
     result = run_audit()
     assert result.exit_code == 1
-    assert f"{sha[:12]} link: kitty-ops/link.jsonl: is a symbolic link (kitty-ops never reads through links) [symlink]" in result.stdout
+    assert (
+        f"{sha[:12]} link: kitty-ops/link.jsonl: is a symbolic link (kitty-ops never reads through links) [symlink]"
+    ) in result.stdout
 
 
 @pytest.mark.parametrize("name", ["ops-index.jsonl", "propagation-errors.jsonl"])
@@ -180,7 +200,9 @@ def test_a_local_file_is_found(committed_repo, name):
     git(committed_repo, "commit", "-qm", "local", "--no-verify")
     result = run_audit()
     assert result.exit_code == 1
-    assert f"kitty-ops/{name}: is local to each clone (a cache or a log) and must stay out of git [local-file]" in result.stdout
+    assert (
+        f"kitty-ops/{name}: is local to each clone (a cache or a log) and must stay out of git [local-file]"
+    ) in result.stdout
     assert f"git rm --cached kitty-ops/{name} && git commit" in result.stdout
 
 
@@ -204,7 +226,8 @@ def test_a_clean_merge_reports_a_branch_commit_once(committed_repo):
     git(committed_repo, "merge", "-q", "--no-edit", "feature")
     result = run_audit()
     assert result.exit_code == 1
-    assert result.stdout.count("[committed-orphan]") == 1 and op_id in result.stdout  # at the commit that made it, not the merge
+    # at the commit that made it, not the merge
+    assert result.stdout.count("[committed-orphan]") == 1 and op_id in result.stdout
     assert result.stdout.startswith(sha[:12])
 
 

@@ -49,7 +49,9 @@ def test_start_json_prints_the_started_event(repo):
 
 def test_complete_then_show_and_list(committed_repo):
     op_id = run("start", "--profile", "reviewer", "--action", "review").stdout.strip()
-    result = run("complete", op_id, "--outcome", "failed", "--evidence", "ci#12", "--artifact", "a.py", "--artifact", "b.py")
+    result = run(
+        "complete", op_id, "--outcome", "failed", "--evidence", "ci#12", "--artifact", "a.py", "--artifact", "b.py"
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"{op_id} failed, committed ")
     shown = json.loads(run("show", op_id, "--json").stdout)
@@ -66,7 +68,8 @@ def test_list_is_newest_first_and_limited(repo):
     listed = json.loads(run("list", "--limit", "3", "--json").stdout)
     assert [op["invocation_id"] for op in listed] == ids[::-1][:3]
     text = run("list", "--limit", "2").stdout.splitlines()
-    assert len(text) == 2 and text[0].startswith(ids[-1]) and "open" in text[0] and "p: a4" in text[0]
+    assert len(text) == 3 and text[0].startswith("ID ")
+    assert text[1].startswith(ids[-1]) and "open" in text[1] and "p: a4" in text[1]
 
 
 def test_list_falls_back_to_the_files_without_an_index(repo):
@@ -167,7 +170,7 @@ def test_console_script_round_trip(committed_repo):
     assert completed.stderr == ""
     assert git(committed_repo, "log", "-1", "--format=%s") == f"op(implementer): implement [{op_id[:8]}]"
     listed = kitty_ops("list", cwd=committed_repo)
-    assert listed.stdout.startswith(op_id) and "done" in listed.stdout
+    assert listed.stdout.splitlines()[1].startswith(op_id) and "done" in listed.stdout
     shown = kitty_ops("show", op_id, cwd=committed_repo)
     assert "completed: done (by agent)" in shown.stdout
 

@@ -76,7 +76,10 @@ def test_init_prints_the_pre_commit_entry_and_sets_up_the_directory(committed_re
 
 def test_init_write_creates_or_extends_the_pre_commit_config(committed_repo):
     config = committed_repo / ".pre-commit-config.yaml"
-    config.write_text("# my hooks\nrepos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n    rev: v5.0.0\n    hooks:\n      - id: trailing-whitespace\n")
+    config.write_text(
+        "# my hooks\nrepos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n    rev: v5.0.0\n"
+        "    hooks:\n      - id: trailing-whitespace\n"
+    )
     result = kitty_ops("init", "--write", cwd=committed_repo)
     assert result.returncode == 0, result.stderr
     text = config.read_text()
@@ -84,12 +87,13 @@ def test_init_write_creates_or_extends_the_pre_commit_config(committed_repo):
         "# my hooks\ndefault_install_hook_types: [pre-commit, post-commit, pre-push]\nrepos:\n"
         "  - repo: https://github.com/pre-commit/pre-commit-hooks\n"
     )
-    assert "  - repo: https://github.com/kitty-ops/kitty-ops\n" in text and "      - id: kitty-ops-orphans\n" in text
+    assert "  - repo: local\n" in text and "      - id: kitty-ops-orphans\n" in text
     import yaml  # pre-commit's dependency: the file must stay valid YAML
 
     assert yaml.safe_load(text)["default_install_hook_types"] == ["pre-commit", "post-commit", "pre-push"]
     repos = yaml.safe_load(text)["repos"]
-    assert [repo["repo"] for repo in repos] == ["https://github.com/pre-commit/pre-commit-hooks", "https://github.com/kitty-ops/kitty-ops"]
+    assert [repo["repo"] for repo in repos] == ["https://github.com/pre-commit/pre-commit-hooks", "local"]
+    assert "  - repo: https://github.com/kitty-ops/kitty-ops\n    rev: v0.1.0\n" in result.stdout  # the alternative
     again = kitty_ops("init", "--write", cwd=committed_repo)
     assert "already has kitty-ops hooks" in again.stdout and config.read_text() == text
 
@@ -160,7 +164,13 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(committed_repo):
     assert "\x1b[" not in no_color.stdout and "open" in no_color.stdout
 
 
-@pytest.mark.parametrize("command", ["list", "show", "log", "doctor ops", "validate", "schema", "reindex", "init", "demo", "start", "complete", "commit"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "list", "show", "log", "doctor ops", "validate", "schema", "reindex", "init", "demo", "start", "complete",
+        "commit", "report",
+    ],
+)
 def test_every_command_has_help_with_an_example(command):
     result = invoke(*command.split(), "--help")
     assert result.exit_code == 0

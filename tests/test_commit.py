@@ -135,7 +135,12 @@ def test_a_signing_failure_leaves_the_record_pending_without_hanging(committed_r
     head = git(committed_repo, "rev-parse", "HEAD")
     op_id = op(committed_repo)
     result = subprocess.run(
-        ["kitty-ops", "complete", op_id], cwd=committed_repo, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+        ["kitty-ops", "complete", op_id],
+        cwd=committed_repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0
     warning = result.stderr.strip().splitlines()
@@ -191,7 +196,9 @@ def test_unborn_head_gets_the_op_commit_as_its_first_commit(repo):
 
 
 def test_outside_git_the_record_is_written_and_committing_skipped_with_a_warning(tmp_path):
-    started = subprocess.run(["kitty-ops", "start", "--profile", "p", "--action", "a"], cwd=tmp_path, capture_output=True, text=True)
+    started = subprocess.run(
+        ["kitty-ops", "start", "--profile", "p", "--action", "a"], cwd=tmp_path, capture_output=True, text=True
+    )
     op_id = started.stdout.strip()
     result = subprocess.run(["kitty-ops", "complete", op_id], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0
@@ -207,7 +214,9 @@ def test_no_commit_skips_the_hook(committed_repo, tmp_path):
     git(committed_repo, "config", "kitty-ops.postCompleteHook", str(hook))
     head = git(committed_repo, "rev-parse", "HEAD")
     op_id = op(committed_repo)
-    result = subprocess.run(["kitty-ops", "complete", op_id, "--no-commit"], cwd=committed_repo, capture_output=True, text=True)
+    result = subprocess.run(
+        ["kitty-ops", "complete", op_id, "--no-commit"], cwd=committed_repo, capture_output=True, text=True
+    )
     assert result.returncode == 0 and "not committed (--no-commit)" in result.stdout
     assert not marker.exists()
     assert git(committed_repo, "rev-parse", "HEAD") == head
@@ -309,7 +318,9 @@ complete_invocation(sys.argv[1], sys.argv[2])
 def test_twelve_concurrent_completions_make_twelve_commits(committed_repo):
     ids = [op(committed_repo) for _ in range(12)]
     workers = [
-        subprocess.Popen([sys.executable, "-c", CONCURRENT, str(committed_repo), op_id], stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT, str(committed_repo), op_id], stderr=subprocess.PIPE, text=True
+        )
         for op_id in ids
     ]
     errors = [worker.communicate(timeout=120)[1] for worker in workers]

@@ -88,7 +88,9 @@ def test_the_remedy_works_with_the_threshold_in_force(committed_repo, capsys):
 def test_a_bad_configured_threshold_is_bad_input(committed_repo, capsys):
     git(committed_repo, "config", "kitty-ops.maxAgeHours", "soon")
     assert main([]) == 2
-    assert capsys.readouterr().out == "kitty-ops-orphans: git config kitty-ops.maxAgeHours: 'soon' is not a number of hours (>= 0)\n"
+    assert capsys.readouterr().out == (
+        "kitty-ops-orphans: git config kitty-ops.maxAgeHours: 'soon' is not a number of hours (>= 0)\n"
+    )
 
 
 def test_the_staged_version_counts_not_the_working_file(committed_repo, capsys):
@@ -196,7 +198,8 @@ def test_the_hooks_import_nothing_heavy(module):
     import sys
 
     probe = f"import sys; before = set(sys.modules); import {module}; print(' '.join(set(sys.modules) - before))"
-    loaded = set(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split())
+    probed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(probed.stdout.split())
     heavy = {"pydantic", "click", "subprocess", "pathlib", "typing", "logging", "kitty_ops.record"}
     if module.endswith("orphans"):
         heavy.add("argparse")
@@ -221,7 +224,8 @@ def test_a_damaged_stale_orphan_blocks_with_the_fix_that_works(committed_repo, c
     assert main([]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
-        f"kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement, started 30.0h ago) is a stale orphan (open over 24h).",
+        f"kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement, started 30.0h ago)"
+        " is a stale orphan (open over 24h).",
         f"  its record is damaged (line 2: torn last line): repair kitty-ops/{op_id}.jsonl by hand,"
         f" then close it: kitty-ops complete {op_id} --outcome abandoned",
     ]

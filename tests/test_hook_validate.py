@@ -28,11 +28,19 @@ def line(**fields) -> str:
 
 
 def started(op_id: str) -> str:
-    return line(event="started", invocation_id=op_id, profile_id="p", action="a", started_at="2026-11-24T00:00:00+00:00")
+    return line(
+        event="started", invocation_id=op_id, profile_id="p", action="a", started_at="2026-11-24T00:00:00+00:00"
+    )
 
 
 def completed(op_id: str) -> str:
-    return line(event="completed", invocation_id=op_id, completed_at="2026-11-24T01:00:00+00:00", outcome="done", closed_by="agent")
+    return line(
+        event="completed",
+        invocation_id=op_id,
+        completed_at="2026-11-24T01:00:00+00:00",
+        outcome="done",
+        closed_by="agent",
+    )
 
 
 def test_a_well_formed_record_passes(committed_repo, capsys):
@@ -135,7 +143,10 @@ def test_cli_validate_reports_invalid_records_as_json(corpus_repo):
 
 def test_cli_validate_named_paths_through_the_console_script(corpus_repo):
     result = subprocess.run(
-        ["kitty-ops", "validate", "kitty-ops/01KTK4DFAS04MCX5GP1W2R6NEP.jsonl"], cwd=corpus_repo, capture_output=True, text=True
+        ["kitty-ops", "validate", "kitty-ops/01KTK4DFAS04MCX5GP1W2R6NEP.jsonl"],
+        cwd=corpus_repo,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0
     assert result.stdout == "1 files checked, 0 invalid\n"
@@ -195,7 +206,9 @@ def test_cli_validate_refuses_a_path_outside_the_repository(corpus_repo, tmp_pat
         ["kitty-ops", "validate", str(tmp_path / "elsewhere.jsonl")], cwd=corpus_repo, capture_output=True, text=True
     )
     assert result.returncode == 2
-    assert result.stderr == f"kitty-ops: error: {tmp_path / 'elsewhere.jsonl'}: not a file in the repository {corpus_repo}\n"
+    assert result.stderr == (
+        f"kitty-ops: error: {tmp_path / 'elsewhere.jsonl'}: not a file in the repository {corpus_repo}\n"
+    )
 
 
 def committed(repo) -> str:
@@ -232,7 +245,9 @@ def test_a_staged_deletion_of_the_lifecycle_blocks(committed_repo, capsys):
     complete_invocation(committed_repo, start)
     git(committed_repo, "rm", "-q", "kitty-ops/lifecycle.jsonl")
     assert main([]) == 1
-    assert capsys.readouterr().out.startswith("kitty-ops/lifecycle.jsonl: deleted, but committed records never leave history")
+    assert capsys.readouterr().out.startswith(
+        "kitty-ops/lifecycle.jsonl: deleted, but committed records never leave history"
+    )
 
 
 def test_deleting_other_files_passes(committed_repo):

@@ -203,7 +203,9 @@ def test_a_push_publishing_a_committed_orphan_is_blocked(pushing_repo):
     result = push(pushing_repo, "main")
     assert result.returncode != 0, result.output
     assert "kitty-ops audit" in result.output and "Failed" in result.output
-    assert f"{sha[:12]} wip: kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement) is committed while open" in result.output
+    assert (
+        f"{sha[:12]} wip: kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement) is committed while open"
+    ) in result.output
     assert "The push is blocked" in result.output
     assert remote_sha(pushing_repo, "main") == published
 
@@ -216,7 +218,9 @@ def test_a_push_publishing_a_deleted_record_is_blocked(pushing_repo):
     git(pushing_repo, "commit", "-qm", "tidy", "--no-verify")
     result = push(pushing_repo, "main")
     assert result.returncode != 0
-    assert f"kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement) deletes the record [deleted-record]" in result.output
+    assert (
+        f"kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement) deletes the record [deleted-record]"
+    ) in result.output
 
 
 def test_a_push_publishing_a_rewrite_is_blocked(pushing_repo):
@@ -262,7 +266,9 @@ def test_a_first_push_to_an_empty_remote_audits_the_whole_branch(pushing_repo, t
     commit_no_verify(pushing_repo, "wip")
     git(pushing_repo, "init", "-q", "--bare", str(tmp_path / "empty.git"))
     git(pushing_repo, "remote", "add", "empty", str(tmp_path / "empty.git"))
-    result = subprocess.run(["git", "push", "empty", "main"], cwd=pushing_repo, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        ["git", "push", "empty", "main"], cwd=pushing_repo, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode != 0
     assert f"wip: kitty-ops/{op_id}.jsonl" in result.stdout + result.stderr
 
@@ -274,7 +280,9 @@ def test_validate_blocks_a_staged_symlink(guarded_repo, name):
     git(guarded_repo, "add", f"kitty-ops/{name}")
     result = commit(guarded_repo, "a link")
     assert result.returncode == 1, result.output
-    assert f"kitty-ops/{name}: staged as a symbolic link; kitty-ops never reads or commits through links" in result.output
+    assert (
+        f"kitty-ops/{name}: staged as a symbolic link; kitty-ops never reads or commits through links"
+    ) in result.output
     assert "Traceback" not in result.output
 
 

@@ -101,7 +101,7 @@ def test_v2_completed_line_parses():
 
 
 def test_unknown_event_types_are_kept_and_ignored():
-    unknown = '{"event": "future_thing", "invocation_id": "%s", "x": 1}\n' % OP_ID
+    unknown = '{"event": "future_thing", "invocation_id": "' + OP_ID + '", "x": 1}\n'
     record = parse_record((STARTED + V2_COMPLETED + unknown).encode(), OP_ID)
     assert record.is_valid
     assert [event.event for event in record.unknown] == ["future_thing"]
@@ -113,7 +113,7 @@ def test_unknown_event_types_are_kept_and_ignored():
         ("not json at all\n", "line 2: not valid JSON"),
         ('{"event": "completed", "invocation_id": "01KTK4', "line 2: torn last line"),
         ("[1, 2]\n", "line 2: not a JSON object"),
-        ('{"event": "completed", "invocation_id": "%s", "completed_at": "x", "outcome": "done"}\n' % OP_ID,
+        ('{"event": "completed", "invocation_id": "' + OP_ID + '", "completed_at": "x", "outcome": "done"}\n',
          "line 2: completed_at"),
     ],
 )

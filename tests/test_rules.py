@@ -41,7 +41,7 @@ def test_a_hostile_token_is_refused_by_reader_models_schema_and_writer(token):
     assert problems(line(started(profile_id=token)))  # the fast reader
     assert parse_record(line(started(action=token)) + b"\n", OP_ID).problems  # the models
     assert not re.search(rules.TOKEN_PATTERN, token) or re.search(rules.TOKEN_OUTSIDE_PATTERN, token)  # the schema
-    with pytest.raises(InvalidInput, match="^profile_id: "):
+    with pytest.raises(InvalidInput, match=r"^profile_id: "):
         events.started_event(OP_ID, token, "a", AT)
 
 
@@ -74,7 +74,10 @@ def test_the_schema_pattern_is_the_token_rule(tmp_path):
         ('{"event": 3}', "no event type"),
         ("[" * 1000 + "]" * 1000, f"nested more than {rules.MAX_DEPTH} levels deep"),
         ('{"event": "x", "deep": ' + "[" * 40 + "]" * 40 + "}", f"nested more than {rules.MAX_DEPTH} levels deep"),
-        ('{"event": "x", "deep": ' + "[" * 100_000 + "]" * 100_000 + "}", f"nested more than {rules.MAX_DEPTH} levels deep"),
+        (
+            '{"event": "x", "deep": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            f"nested more than {rules.MAX_DEPTH} levels deep",
+        ),
     ],
     ids=["garbage", "duplicate-key", "nan", "infinity", "overflow", "array", "no-event", "event-not-text",
          "deep-1000", "deep-40", "deep-100000"],
@@ -102,7 +105,7 @@ def test_a_line_over_the_size_bound_is_refused_at_write_time():
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, True, [0.5]])
 def test_a_non_finite_or_non_number_confidence_is_refused_at_write_time(value):
-    with pytest.raises(InvalidInput, match="^router_confidence: must be a string or a finite number$"):
+    with pytest.raises(InvalidInput, match=r"^router_confidence: must be a string or a finite number$"):
         events.started_event(OP_ID, "p", "a", AT, router_confidence=value)
 
 
@@ -165,7 +168,9 @@ def test_outcome_and_closed_by_are_choices():
 
 
 def test_event_order():
-    done = line({"event": "completed", "invocation_id": OP_ID, "completed_at": AT, "outcome": "done", "closed_by": "agent"})
+    done = line(
+        {"event": "completed", "invocation_id": OP_ID, "completed_at": AT, "outcome": "done", "closed_by": "agent"}
+    )
     assert problems(done, line(started())) == [
         "line 1: completed event before the started event", "line 2: started is not the first event"
     ]

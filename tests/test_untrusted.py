@@ -181,7 +181,8 @@ def test_a_forged_trailer_in_a_profile_never_passes(committed_repo, capsys):
     checked = kitty_ops_cli("validate", cwd=committed_repo)
     assert checked.returncode == 1
     assert checked.stdout.splitlines()[0] == (
-        f"{path}: line 1: profile_id: must be one word of printable ASCII: no spaces, newlines, control characters or ()[]"
+        f"{path}: line 1: profile_id: must be one word of printable ASCII:"
+        " no spaces, newlines, control characters or ()[]"
     )
     shown = json.loads(kitty_ops_cli("show", op_id, "--json", cwd=committed_repo).stdout)
     assert shown["status"] == "invalid"
@@ -248,7 +249,9 @@ def test_one_crafted_line_spoils_nothing_else(committed_repo, capsys):
     assert json.loads(kitty_ops_cli("show", deep, "--json", cwd=committed_repo).stdout)["status"] == "invalid"
     assert kitty_ops_cli("reindex", cwd=committed_repo).stdout == "indexed 5 Ops in kitty-ops/ops-index.jsonl\n"
     relisted = json.loads(kitty_ops_cli("list", "--json", cwd=committed_repo).stdout)  # now from the index
-    assert {op["invocation_id"]: op["status"] for op in relisted} == {op["invocation_id"]: op["status"] for op in listed}
+    assert {op["invocation_id"]: op["status"] for op in relisted} == {
+        op["invocation_id"]: op["status"] for op in listed
+    }
     pending = kitty_ops_cli("commit", "--pending", cwd=committed_repo)
     assert pending.returncode == 1  # the valid ones are committed, each invalid one is reported
     assert git(committed_repo, "log", "--format=%s", "--grep=^op(").splitlines() == [
@@ -265,7 +268,7 @@ def test_one_crafted_line_spoils_nothing_else(committed_repo, capsys):
 
 
 def test_a_nan_confidence_is_refused_before_anything_is_written(committed_repo):
-    with pytest.raises(InvalidInput, match="^router_confidence: must be a string or a finite number$"):
+    with pytest.raises(InvalidInput, match=r"^router_confidence: must be a string or a finite number$"):
         kitty_ops.start("p", "a", repo=committed_repo, router_confidence=float("nan"))
     assert list(committed_repo.glob("kitty-ops/01*.jsonl")) == []
 

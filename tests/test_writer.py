@@ -160,7 +160,9 @@ def test_concurrent_completion_of_one_op_yields_one_completed_line(repo):
     record = start_invocation(repo, "implementer", "implement")
     go = str(time.time() + 1.5)
     racers = [
-        subprocess.Popen([sys.executable, "-c", RACE, str(repo), record["invocation_id"], go], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", RACE, str(repo), record["invocation_id"], go], stdout=subprocess.PIPE, text=True
+        )
         for _ in range(6)
     ]
     results = sorted(racer.communicate()[0].strip() for racer in racers)
@@ -191,7 +193,9 @@ def test_lifecycle_lines_only_for_ops_with_a_mission_made_by_the_op_commit(repo)
     assert lines[0]["at"] == mission["started_at"]
     assert {line["invocation_id"] for line in lines} == {mission['invocation_id']}
     assert lines[0]["agent"] == "claude" and lines[0]["wp_id"] == "WP01" and lines[0]["mission_id"] == "M1"
-    assert set(lines[0]) == {"canonical_action_id", "at", "agent", "mission_id", "wp_id", "reason", "invocation_id", "phase"}
+    assert set(lines[0]) == {
+        "canonical_action_id", "at", "agent", "mission_id", "wp_id", "reason", "invocation_id", "phase"
+    }
 
 
 def test_invocation_record_round_trips_through_the_file(repo):

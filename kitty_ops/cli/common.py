@@ -5,20 +5,14 @@ import functools
 import json
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
-from kitty_ops import git
-from kitty_ops.errors import InvalidInput
+from kitty_ops.cli.actions import resolve_records_repo, resolve_repo
 
 
-def resolve_repo(directory: str | None) -> Path:
-    """The root `--repo DIR` names (see `git.work_root`)."""
-    if directory is not None and not Path(directory).is_dir():
-        raise InvalidInput(f"--repo {directory}: no such directory")
-    return git.work_root(directory)
+
 
 
 def repo_option(command: Callable) -> Callable:
@@ -37,6 +31,24 @@ def repo_option(command: Callable) -> Callable:
     return wrapper
 
 
+def records_repo_option(command: Callable) -> Callable:
+    """`--repo DIR` for the commands that create records (`start`, `run`): a
+    DIR outside git must already hold `kitty-ops/` (`kitty-ops init --repo
+    DIR` makes it), so that a mistyped --repo never scatters records."""
+
+    @click.option(
+        "--repo",
+        "repo_dir",
+        metavar="DIR",
+        help="Repository to work in (default: the git top level of the current directory).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, repo_dir: str | None, **kwargs: Any) -> Any:
+        return command(*args, repo=resolve_records_repo(repo_dir), **kwargs)
+
+    return wrapper
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
@@ -50,17 +62,10 @@ def use_color() -> bool | None:
 
 
 def format_duration(seconds: float | None) -> str:
-    """`42s`, `17m`, `5.5h`, `3d`; `?` when unknown."""
-    if seconds is None:
-        return "?"
-    seconds = max(seconds, 0)
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.0f}d"
+    """`42s`, `17m`, `5h05m`, `2d06h`; `?` when unknown (see `kitty_ops.durations`)."""
+    from kitty_ops.durations import format_duration as formatted
+
+    return formatted(seconds)
 
 
 def format_age(hours: float | None) -> str:

@@ -34,7 +34,8 @@ def doctor() -> None:
 @repo_option
 def ops(repo, close_stale, threshold_hours, as_json) -> int:
     """List orphans (started, never completed), pending records (completed, not
-    committed) and invalid records. Exit 1 when any is listed.
+    committed) and invalid records. Exit 1 when any is listed; with
+    --close-stale, exit 0 when only fresh orphans remain.
 
     \b
     Examples:
@@ -50,18 +51,38 @@ def ops(repo, close_stale, threshold_hours, as_json) -> int:
     for entry in report["orphans"]:
         entry["stale"] = doctor_ops.is_stale(entry, threshold_hours)
     locks = doctor_ops.stale_locks(repo)
-    found = any(report.values()) or bool(locks)
+    from kitty_ops.refhealth import ref_report
+
+    shared = ref_report(repo)
+    ref_trouble = bool(shared and (shared["problems"] or shared["conflicts"]))
+    found = any(report.values()) or bool(locks) or ref_trouble
+    if closed is not None:  # the sweep asked about stale orphans: fresh ones are not a problem
+        orphans_left = any(entry["stale"] for entry in report["orphans"])
+        failed = any(entry["result"] == "error" for entry in closed)
+        found = orphans_left or failed or bool(report["pending"] or report["invalid"] or locks) or ref_trouble
     if as_json:
-        echo_json({**report, "stale_locks": locks, **({"closed": closed} if closed is not None else {})})
+        extra = {"ref": shared} if shared is not None else {}
+        echo_json({**report, "stale_locks": locks, **extra, **({"closed": closed} if closed is not None else {})})
         return EXIT_PROBLEM if found else EXIT_OK
     if closed is not None:
         _print_sweep(closed)
     for lock in locks:
         click.echo(_style(f"A stale lock left by a killed kitty-ops: {lock['path']}", fg="red", bold=True))
         click.echo(f"  no git command can run until it is gone: {lock['command']}")
-    if not locks or any(report.values()):
+    if shared is not None:
+        _print_ref_report(shared)
+    if not (locks or ref_trouble) or any(report.values()):
         _print_report(report, threshold_hours)
     return EXIT_PROBLEM if found else EXIT_OK
+
+
+def _print_ref_report(shared: dict) -> None:
+    for problem in shared["problems"]:
+        click.echo(_style(f"Ref mode: {problem['message']}", fg="yellow", bold=True))
+        click.echo(f"  fix: {problem['command']}")
+    for conflict in shared["conflicts"]:
+        click.echo(_style(f"Conflicting copies: {conflict['path']}: {conflict['error']}", fg="red", bold=True))
+        click.echo("  fix: keep the right copy by hand (records only grow), then kitty-ops sync")
 
 
 def _style(text: str, **style) -> str:

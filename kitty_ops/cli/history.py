@@ -19,7 +19,7 @@ from kitty_ops.oplog import op_commits
 @click.argument("op_id", required=False)
 @click.option("--profile", "profile_id", help="Only Ops of this profile.")
 @click.option("--mission-id", help="Only Ops of this mission.")
-@click.option("--since", help="Only commits after this date (as git log --since: '2 weeks ago', 2026-11-01).")
+@click.option("--since", help="Only commits after this date (as git log --since: '2 weeks ago', 2026-11-01; one git cannot read is refused).")
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most N Op commits.")
 @json_option
 @repo_option
@@ -32,6 +32,10 @@ def log_command(repo, op_id, profile_id, mission_id, since, limit, as_json) -> i
       kitty-ops log --profile implementer --since '1 week ago'
       kitty-ops log 01KZRR8QD4RP
     """
+    if since is not None:
+        from kitty_ops.dates import since_timestamp
+
+        since_timestamp(since, repo)  # what git log --since would quietly read as "now" is refused
     commits = op_commits(repo, profile_id=profile_id, mission_id=mission_id, since=since,
                          limit=None if op_id else limit)
     if op_id:

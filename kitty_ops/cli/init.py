@@ -12,6 +12,12 @@ from kitty_ops.install import (
     init_repository,
     precommit_entry,
 )
+from kitty_ops.precommit_config import published_entry
+
+PUBLISHED_NOTE = (
+    "\nThese hooks (`repo: local`) run the kitty-ops installed here: it must be on PATH when you commit."
+    "\nOnce kitty-ops is released, this entry instead lets pre-commit install it by itself:\n"
+)
 
 
 @click.command()
@@ -21,6 +27,11 @@ from kitty_ops.install import (
 @repo_option
 def init(repo, write, ref_mode, remote) -> int:
     """Create kitty-ops/, keep the local files out of git, and set up the hooks.
+
+    \b
+    The entry --write adds runs the installed kitty-ops (`repo: local`);
+    the published form (`repo:` URL and `rev:`) is printed as the
+    alternative.
 
     \b
     Examples:
@@ -37,11 +48,15 @@ def init(repo, write, ref_mode, remote) -> int:
     if not write:
         echo(f"\nAdd this to the `repos:` of {PRE_COMMIT_CONFIG} (or run `kitty-ops init --write`):\n")
         echo(precommit_entry().rstrip("\n"))
+        echo(PUBLISHED_NOTE)
+        echo(published_entry().rstrip("\n"))
         return EXIT_OK
     try:
         echo(add_precommit_entry(repo))
     except ValueError as exc:
         echo(f"kitty-ops: error: {exc}:\n\n{precommit_entry().rstrip()}", err=True)
         return EXIT_PROBLEM
-    echo("then run: pre-commit install")
+    echo(PUBLISHED_NOTE)
+    echo(published_entry().rstrip("\n"))
+    echo("\nthen run: pre-commit install   (pre-commit itself: pip install 'kitty-ops[pre-commit]')")
     return EXIT_OK

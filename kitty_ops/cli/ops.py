@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import click
 
-from kitty_ops.cli.common import echo_json, json_option, repo_option, start_options
+from kitty_ops.cli.actions import complete_op, start_op
+from kitty_ops.cli.common import json_option, records_repo_option, repo_option, start_options
 from kitty_ops.commit import commit_ops
 from kitty_ops.errors import EXIT_OK, InvalidInput, KittyOpsError
-from kitty_ops.executor import complete_invocation, start_invocation
-from kitty_ops.owners import command_line_owner
 from kitty_ops.opids import resolve
 from kitty_ops.rules import OUTCOMES
 
@@ -19,7 +18,7 @@ from kitty_ops.rules import OUTCOMES
     help="The process that owns the Op (default: the nearest ancestor that is not a shell).",
 )
 @json_option
-@repo_option
+@records_repo_option
 def start(repo, profile_id, action, owner_pid, as_json, **optional) -> int:
     """Start an Op: write its `started` line and print its id.
 
@@ -31,14 +30,7 @@ def start(repo, profile_id, action, owner_pid, as_json, **optional) -> int:
     Example:
       op=$(kitty-ops start --profile implementer --action implement --mission-id M1)
     """
-    optional = {name: value for name, value in optional.items() if value is not None}
-    owner = command_line_owner(owner_pid)
-    started = start_invocation(repo, profile_id, action, owner_pid=owner, **optional)
-    if as_json:
-        echo_json(started)
-    else:
-        click.echo(started["invocation_id"])
-    return EXIT_OK
+    return start_op(repo, profile_id, action, owner_pid, as_json, optional)
 
 
 @click.command()
@@ -69,30 +61,7 @@ def complete(repo, op_id, outcome, evidence_ref, artifacts, commit_sha, no_commi
     Example:
       kitty-ops complete 01J0ABCDEFGHJKMNPQRSTVWXYZ --outcome done --artifact src/app.py
     """
-    op_id = resolve(repo, op_id)
-    result = complete_invocation(
-        repo,
-        op_id,
-        outcome,
-        evidence_ref=evidence_ref,
-        artifacts=artifacts,
-        commit_sha=commit_sha,
-        commit=not no_commit,
-    )
-    if as_json:
-        echo_json(
-            {
-                **result.event,
-                "record": str(result.record_path),
-                "commit": result.commit,
-                "pending_reason": result.pending_reason,
-            }
-        )
-    elif result.commit:
-        click.echo(f"{op_id} {outcome}, committed {result.commit[:12]}")
-    else:
-        click.echo(f"{op_id} {outcome}, not committed ({result.pending_reason or 'already in HEAD'})")
-    return EXIT_OK
+    return complete_op(repo, op_id, outcome, evidence_ref, artifacts, commit_sha, no_commit, as_json)
 
 
 @click.command()

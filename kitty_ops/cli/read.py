@@ -8,6 +8,7 @@ from kitty_ops.cli.common import (
     echo,
     echo_json,
     format_age,
+    format_duration,
     json_option,
     repo_option,
     styled_status,
@@ -50,13 +51,26 @@ def list_command(repo, limit, profile_id, mission_id, wp_id, outcome, open_only,
         return EXIT_OK
     if not ops:
         echo("no matching Ops")
+        return EXIT_OK
+    echo(f"{'ID':<26}  {'STARTED':>9}  {'TOOK':>6}  {'STATUS':<9}  PROFILE: ACTION")
     for op in ops:
         owner = f"  (owner {op['owner_state']})" if op["owner_state"] else ""
+        took = _took(op)
         echo(
-            f"{op['invocation_id']}  {format_age(age_hours(op['started_at'])):>5}  "
+            f"{op['invocation_id']}  {format_age(age_hours(op['started_at'])) + ' ago':>9}  {took:>6}  "
             f"{styled_status(op['status'], 9)}  {op['profile_id']}: {op['action']}{owner}"
         )
     return EXIT_OK
+
+
+def _took(op: dict) -> str:
+    """How long a completed Op took; `-` while open."""
+    from kitty_ops.scan import parse_timestamp
+
+    begin, end = parse_timestamp(op["started_at"]), parse_timestamp(op["completed_at"])
+    if end is None:
+        return "-" if op["status"] == "open" else "?"
+    return format_duration(None if begin is None else (end - begin).total_seconds())
 
 
 @click.command()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from kitty_ops.cli.common import repo_option, start_options
+from kitty_ops.cli.common import records_repo_option, start_options
 
 
 @click.command(context_settings={"allow_interspersed_args": False})
@@ -13,7 +13,7 @@ from kitty_ops.cli.common import repo_option, start_options
     help="changed: record every file COMMAND created or changed (git's view) as an artifact.",
 )
 @click.option("--no-commit", is_flag=True, help="Complete the Op but leave its record pending (no Op commit).")
-@repo_option
+@records_repo_option
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- COMMAND [ARGS]...")
 def run(repo, profile_id, action, artifacts, no_commit, command, **optional) -> int:
     """Run COMMAND as an Op: `done` on exit 0, `failed` on any other exit,

@@ -28,6 +28,8 @@ def validate(repo, paths, as_json) -> int:
       kitty-ops validate kitty-ops/01KTK4DFAS04MCX5GP1W2R6NEP.jsonl
     """
     relative = [repo_relative(repo, path) for path in paths]
+    for shown, path in zip(paths, relative):
+        require_known(repo, shown, path)
     checked, problems = check_work_tree(str(repo), relative or None)
     if as_json:
         invalid = [{"path": path, "error": "; ".join(found)} for path, found in problems.items()]
@@ -50,3 +52,17 @@ def repo_relative(repo: Path, path: str) -> str:
     if relative == os.curdir or relative.split(os.sep)[0] == os.pardir:
         raise InvalidInput(f"{path}: not a file in the repository {root}")
     return relative.replace(os.sep, "/")
+
+
+def require_known(repo: Path, shown: str, path: str) -> None:
+    """InvalidInput unless `path` is in the work tree or in HEAD (a deletion is
+    checked too): a mistyped path must not pass as "0 files checked"."""
+    if os.path.lexists(os.path.join(repo, path)):
+        return
+    from kitty_ops import git
+
+    if git.find_repo(repo) is not None:
+        known = git.run(["cat-file", "-e", f"HEAD:{path}"], repo, check=False).returncode == 0
+        if known:
+            return
+    raise InvalidInput(f"{shown}: no such file")

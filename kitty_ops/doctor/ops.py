@@ -22,7 +22,7 @@ from kitty_ops.layout import EVENTS_DIR, LOCAL_PATHS, SHARED_PATHS, op_id_from_n
 from kitty_ops.owners import DEAD, UNKNOWN, OwnerStates
 from kitty_ops.safefs import unsafe_reason
 from kitty_ops.scan import RecordScan, age_hours, read_scan
-from kitty_ops.threshold import DEFAULT_MAX_AGE_HOURS, max_age_hours
+from kitty_ops.threshold import max_age_hours
 
 DEFAULT_STALE_HOURS = rules.DEFAULT_STALE_HOURS
 

@@ -56,7 +56,7 @@ def commit_waiting(repo_root: str, after_pids: list[int]) -> None:
     try:
         commit_ops(repo_root, pending=True, busy_wait=BACKGROUND_BUSY_WAIT_SECONDS)
     except KittyOpsError:
-        busy.note_waiting(str(git.find_repo(repo_root).git_dir))  # the next commit tries again
+        busy.note_waiting(str(git.find_repo(repo_root).git_dir))  # type: ignore[union-attr]  # the next commit tries again
 
 
 def main(argv: Sequence[str] | None = None) -> int:

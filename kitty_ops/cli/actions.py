@@ -1,0 +1,77 @@
+"""What `kitty-ops start` and `complete` do, without click: the click commands
+(`kitty_ops.cli.ops`) and the fast path (`kitty_ops.cli.fast`) both call these."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from kitty_ops.errors import EXIT_OK, InvalidInput
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+
+def resolve_repo(directory: str | None) -> Path:
+    """The root `--repo DIR` names (see `git.work_root`)."""
+    from kitty_ops import git
+
+    if directory is not None and not os.path.isdir(directory):
+        raise InvalidInput(f"--repo {directory}: no such directory")
+    return git.work_root(directory)
+
+
+def resolve_records_repo(directory: str | None) -> Path:
+    """The root for the commands that create records (`start`, `run`): a `--repo
+    DIR` outside git must already hold `kitty-ops/` (`kitty-ops init --repo DIR`
+    makes it), so that a mistyped --repo never scatters records."""
+    from kitty_ops import git
+
+    root = resolve_repo(directory)
+    if directory is not None and git.find_repo(root) is None and not (root / "kitty-ops").is_dir():
+        raise InvalidInput(
+            f"--repo {directory}: not in a git repository and has no kitty-ops/ directory"
+            f" (run `git init` there, or `kitty-ops init --repo {directory}` to keep records outside git)"
+        )
+    return root
+
+
+def print_json(value: object) -> None:
+    print(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+def start_op(repo: Path, profile_id: str, action: str, owner_pid: int | None, as_json: bool,
+             optional: dict[str, object]) -> int:
+    from kitty_ops.executor import start_invocation
+    from kitty_ops.owners import command_line_owner
+
+    optional = {name: value for name, value in optional.items() if value is not None}
+    started = start_invocation(repo, profile_id, action, owner_pid=command_line_owner(owner_pid), **optional)
+    if as_json:
+        print_json(started)
+    else:
+        print(started["invocation_id"])
+    return EXIT_OK
+
+
+def complete_op(repo: Path, op_id: str, outcome: str, evidence_ref: str | None, artifacts: Iterable[str],
+                commit_sha: str | None, no_commit: bool, as_json: bool) -> int:
+    from kitty_ops.executor import complete_invocation
+    from kitty_ops.opids import resolve
+
+    op_id = resolve(repo, op_id)
+    result = complete_invocation(
+        repo, op_id, outcome, evidence_ref=evidence_ref, artifacts=artifacts, commit_sha=commit_sha,
+        commit=not no_commit,
+    )
+    if as_json:
+        print_json({**result.event, "record": str(result.record_path), "commit": result.commit,
+                    "pending_reason": result.pending_reason})
+    elif result.commit:
+        print(f"{op_id} {outcome}, committed {result.commit[:12]}")
+    else:
+        print(f"{op_id} {outcome}, not committed ({result.pending_reason or 'already in HEAD'})")
+    sys.stdout.flush()
+    return EXIT_OK
