@@ -47,7 +47,7 @@ def _stamp() -> str:
     parts = [str(_FORMAT), __version__]
     for module in (rules, scan):
         try:
-            info = os.stat(module.__file__)
+            info = os.stat(module.__file__ or "")
             parts.append(f"{info.st_size}:{info.st_mtime_ns}")
         except (OSError, TypeError):
             parts.append("?")
@@ -75,10 +75,10 @@ class UntrackedCache:
 
     def __init__(self, git_dir: str | None) -> None:
         self.path = os.path.join(git_dir, CACHE_NAME) if git_dir else None
-        self.data: dict = {}  # the listing: "dir", "head_tree", "beyond_head"
-        self.loaded: dict = {}
-        self.records: dict[str, list] = {}
-        self.new_records: dict[str, list] = {}
+        self.data: dict[str, object] = {}  # the listing: "dir", "head_tree", "beyond_head"
+        self.loaded: dict[str, object] = {}
+        self.records: dict[str, list[object]] = {}
+        self.new_records: dict[str, list[object]] = {}
         if self.path is None:
             return
         try:
@@ -101,8 +101,9 @@ class UntrackedCache:
     def untracked(self, added: list[str], deleted: list[str]) -> list[str]:
         """The untracked record paths (when `holds`). `added` / `deleted`: the
         record paths the index adds to / removes from HEAD."""
-        staged_new = set(added)
-        found = {path for path in self.data["beyond_head"] if isinstance(path, str) and path not in staged_new}
+        staged_new, beyond = set(added), self.data["beyond_head"]
+        found = {path for path in beyond if isinstance(path, str) and path not in staged_new} \
+            if isinstance(beyond, list) else set()
         found.update(path for path in deleted if _listed_by_git(lstat(path)))
         return sorted(found)
 
@@ -160,7 +161,7 @@ class UntrackedCache:
                 pass
 
 
-def _summary(scan: RecordScan) -> list:
+def _summary(scan: RecordScan) -> list[object]:
     """What the hook uses of a scan, every value as the rules would show it."""
     started = None
     if scan.started is not None:

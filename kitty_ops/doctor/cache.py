@@ -29,6 +29,10 @@ from kitty_ops.layout import EVENTS_DIR, RECORD_SUFFIX, op_id_from_name
 from kitty_ops.safefs import open_file_at, read_chunks
 from kitty_ops.scan import RecordScan, read_scan, scan_record
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 CACHE_NAME = "kitty-ops/doctor-cache"  # under the git directory of the work tree
 _FORMAT = "kitty-ops doctor cache 1"
 _REGULAR_MODES = ("100644", "100755")
@@ -42,7 +46,7 @@ def _stamp() -> str:
     parts = [_FORMAT, __version__]
     for module in (rules, scan):
         try:
-            info = os.stat(module.__file__)
+            info = os.stat(module.__file__ or "")
             parts.append(f"{info.st_size}:{info.st_mtime_ns}")
         except (OSError, TypeError):
             parts.append("?")
@@ -109,7 +113,7 @@ class KnownRecords:
             return None
         fields = raw.decode(errors="surrogateescape").split("\0")
         changes = []
-        for meta, name in zip(fields[0::2], fields[1::2]):
+        for meta, name in zip(fields[0::2], fields[1::2], strict=False):  # a trailing empty field
             parts = meta.lstrip(":").split()
             if len(parts) != 5:
                 return None
@@ -196,7 +200,7 @@ def _scan_hashing(path: str, op_id: str, oid_length: int) -> tuple[RecordScan, s
         hasher = hashlib.sha256() if oid_length == 64 else hashlib.sha1()
         hasher.update(b"blob %d\0" % os.fstat(fd).st_size)
 
-        def chunks():
+        def chunks() -> Iterator[bytes]:
             for chunk in read_chunks(fd):
                 hasher.update(chunk)
                 yield chunk

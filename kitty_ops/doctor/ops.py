@@ -12,7 +12,7 @@ What counts as an orphan, pending, stale or invalid is decided in `kitty_ops.rul
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -96,29 +96,30 @@ class Survey:
 
 
 class _Background:
-    """`function(*args)` run in a thread (git's queries wait on pipes, so the
-    caller's own work goes on meanwhile); `result()` returns or raises what it did."""
+    """`pending_paths(repo, ref)` run in a thread (git's queries wait on pipes,
+    so the caller's own work goes on meanwhile); `result()` returns or raises
+    what it did."""
 
-    def __init__(self, function, *args) -> None:
+    def __init__(self, function: Callable[..., list[str]], *args: object) -> None:
         import threading
 
-        self._outcome: tuple[bool, object] = (False, None)
+        self._value: list[str] = []
+        self._error: BaseException | None = None
 
         def work() -> None:
             try:
-                self._outcome = (True, function(*args))
+                self._value = function(*args)
             except BaseException as exc:  # handed to the caller by result()
-                self._outcome = (False, exc)
+                self._error = exc
 
         self._thread = threading.Thread(target=work, daemon=True)
         self._thread.start()
 
-    def result(self):
+    def result(self) -> list[str]:
         self._thread.join()
-        done, value = self._outcome
-        if not done:
-            raise value  # type: ignore[misc]
-        return value
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def list_orphan_ops(repo_root: Path | str) -> list[Path]:

@@ -41,7 +41,7 @@ def finish_staged_query(running: git.Running) -> tuple[list[str], list[str], lis
     """(record paths staged as added or modified, added, deleted)."""
     fields = git.split_z(git.finish(running))
     staged, added, deleted = [], [], []
-    for status, path in zip(fields[0::2], fields[1::2]):
+    for status, path in zip(fields[0::2], fields[1::2], strict=False):
         if not op_id_from_path(path):
             continue
         if status in ("A", "M"):
@@ -72,12 +72,14 @@ def git_dirs() -> tuple[str | None, str | None]:
     read from `.git` as git finds it, else asked of git; (None, None) outside git."""
     if "GIT_DIR" not in os.environ and "GIT_COMMON_DIR" not in os.environ:
         try:
+            git_dir: str | None = None
             if os.path.isdir(".git") and not os.path.islink(".git"):
                 git_dir = os.path.abspath(".git")
             else:
                 with open(".git", "rb") as handle:
                     text = handle.read(4096).decode(errors="surrogateescape").strip()
-                git_dir = os.path.abspath(text[len("gitdir: "):]) if text.startswith("gitdir: ") else None
+                if text.startswith("gitdir: "):
+                    git_dir = os.path.abspath(text[len("gitdir: "):])
             if git_dir and os.path.isfile(os.path.join(git_dir, "HEAD")):
                 try:
                     with open(os.path.join(git_dir, "commondir"), "rb") as handle:
@@ -140,8 +142,10 @@ def _close_stale_command(max_age_hours: float) -> str:
     return f"kitty-ops doctor ops --close-stale --threshold-hours {max_age_hours:g}"
 
 
-def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: datetime,
-                    cache: UntrackedCache | None = None, owners: OwnerStates | None = None) -> tuple[list[str], list[str]]:
+def check_untracked(
+    paths: list[str], max_age_hours: float, strict: bool, now: datetime,
+    cache: UntrackedCache | None = None, owners: OwnerStates | None = None,
+) -> tuple[list[str], list[str]]:
     """(blocking messages, warnings) for orphans among untracked records
     (read through `cache` when given: an unchanged file is not read again).
 
