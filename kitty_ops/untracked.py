@@ -1,5 +1,6 @@
 """The untracked records of a work tree, for the orphans hook, without git
-listing `kitty-ops/` on every commit.
+listing `kitty-ops/` on every commit; and what unchanged records say, for the
+hook and doctor, without reading them again.
 
 `git ls-files --others` reads the directory whole (100,000 entries at 100,000
 records). A directory's mtime changes whenever an entry is created, removed or
@@ -124,20 +125,21 @@ class UntrackedCache:
 
     def scan(self, path: str, op_id: str, now_ns: int) -> RecordScan:
         """What the record at `path` says: remembered while the file is unchanged."""
+        name = os.path.basename(path)  # every record is in kitty-ops/
         info = lstat(path)
         if info is not None:
             key = _identity(info)
-            known = self.records.get(path)
+            known = self.records.get(name)
             if isinstance(known, list) and len(known) == 2 and known[0] == key:
                 scan = _from_summary(known[1])
                 if scan is not None:
-                    self.new_records[path] = known
+                    self.new_records[name] = known
                     return scan
         scan = read_scan(path, op_id)
         after = lstat(path)
         if (info is not None and after is not None and _identity(after) == _identity(info)
                 and info.st_mtime_ns < now_ns - MARGIN_NS):
-            self.new_records[path] = [_identity(info), _summary(scan)]
+            self.new_records[name] = [_identity(info), _summary(scan)]
         return scan
 
     def save(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import datetime, timezone
 
 from kitty_ops.doctor.cache import CACHE_NAME
@@ -114,3 +115,19 @@ def test_the_cache_stays_out_of_the_work_tree_and_of_history(committed_repo):
     assert result.returncode == 0 and json.loads(result.stdout)["orphans"] == []
     assert git(committed_repo, "status", "--porcelain", "--untracked-files=all") == before
     assert cache_file(committed_repo).exists()
+
+
+def test_an_open_record_changed_after_a_run_is_read_again_even_at_the_same_size_and_mtime(committed_repo):
+    op_id = open_op(committed_repo, hours_ago=1)
+    path = record(committed_repo, op_id)
+    moment = time.time() - 3600
+    os.utime(path, (moment, moment))  # quiet for an hour: what it says is remembered
+    assert orphan_ids(committed_repo) == [op_id]
+    mtime = path.stat().st_mtime_ns
+    path.write_text(path.read_text().replace('"profile_id": "implementer"', '"profile_id": "implemente!"'))
+    os.utime(path, ns=(mtime, mtime))  # only the ctime tells
+    [entry] = doctor_report(committed_repo)["orphans"]
+    assert entry["profile_id"] == "implemente!"
+    complete_invocation(committed_repo, op_id, commit=False)
+    os.utime(path, (moment, moment))
+    assert orphan_ids(committed_repo) == [] and doctor_report(committed_repo)["pending"][0]["invocation_id"] == op_id

@@ -148,12 +148,14 @@ class KnownRecords:
         good, changed = self.good, self.changed
         return [name for name in names if name not in good or name in changed]
 
+    def to_learn(self, name: str) -> bool:
+        """A committed entry not known good yet, its work-tree file committed as it is."""
+        return name in self.unknown and name not in self.changed
+
     def read(self, path: str, op_id: str, name: str) -> RecordScan:
-        """Scan the record at `path`; learn it when its bytes are the tree's blob
-        and it is completed and valid."""
-        blob = self.unknown.get(name)
-        if blob is None or name in self.changed:
-            return read_scan(path, op_id)
+        """Scan the record at `path` (one `to_learn`); learn it when its bytes
+        are the tree's blob and it is completed and valid."""
+        blob = self.unknown[name]
         scan, digest = _scan_hashing(path, op_id, len(blob))
         if digest == blob and rules.is_committable(scan):
             del self.unknown[name]

@@ -12,6 +12,7 @@ What counts as an orphan, pending, stale or invalid is decided in `kitty_ops.rul
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,6 +30,7 @@ DEFAULT_STALE_HOURS = rules.DEFAULT_STALE_HOURS
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from kitty_ops.doctor.cache import KnownRecords
+    from kitty_ops.untracked import UntrackedCache
 
 
 def _names(root: Path) -> list[str]:
@@ -56,13 +58,22 @@ def _scan_all(root: Path, survey: Survey | None = None) -> Iterator[tuple[str, R
     names = survey.names
     if known is not None:
         names = known.to_read(names, survey.candidates)
+    records, now_ns = survey.records, time.time_ns()
     for name in names:
         op_id = op_id_from_name(name)
-        if op_id is not None:
-            path = os.path.join(events, name)
-            yield op_id, known.read(path, op_id, name) if known is not None else read_scan(path, op_id)
+        if op_id is None:
+            continue
+        path = os.path.join(events, name)
+        if known is not None and known.to_learn(name):
+            yield op_id, known.read(path, op_id, name)
+        elif records is not None:
+            yield op_id, records.scan(path, op_id, now_ns)
+        else:
+            yield op_id, read_scan(path, op_id)
     if known is not None:
         known.save()
+    if records is not None:
+        records.save()
 
 
 class Survey:
@@ -76,7 +87,10 @@ class Survey:
         from kitty_ops.doctor.cache import KnownRecords, finish_head_tree, head_tree_query
         from kitty_ops.layout import TARGET_CONFIG
 
+        from kitty_ops.untracked import UntrackedCache
+
         self.known: KnownRecords | None = None
+        self.records: UntrackedCache | None = None  # what unchanged records say
         repo = git.find_repo(root)
         if repo is None:  # outside git nothing is committed
             self.names = _names(root)
@@ -91,6 +105,7 @@ class Survey:
         if ref is None:  # in ref mode the records are not in HEAD: nothing is skipped
             self.known = KnownRecords(repo)
             self.known.load(tree)
+        self.records = UntrackedCache(str(repo.git_dir))
         self.names = _names(root)
         self.candidates = {op_id for op_id in map(op_id_from_path, pending.result()) if op_id}
 
