@@ -86,7 +86,6 @@ class Survey:
         from kitty_ops.commit import pending_paths, target_ref
         from kitty_ops.doctor.cache import KnownRecords, finish_head_tree, head_tree_query
         from kitty_ops.layout import TARGET_CONFIG
-
         from kitty_ops.untracked import UntrackedCache
 
         self.known: KnownRecords | None = None
@@ -179,18 +178,20 @@ def doctor_report(repo_root: Path | str, now: datetime | None = None) -> dict:
     """`{"orphans": [...], "pending": [...], "invalid": [...]}` for the repository."""
     root = Path(repo_root)
     now = now or datetime.now(timezone.utc)
-    orphans, invalid = [], unsafe_files(root)
+    orphans, pending, invalid = [], [], unsafe_files(root)
     owners = OwnerStates(root)
     survey = Survey(root)
-    for op_id, scan in _scan_all(root, survey):
+    for op_id, scan in _scan_all(root, survey):  # every pending candidate among them
         if not scan.is_valid:
             invalid.append({"path": f"{EVENTS_DIR}/{op_id}.jsonl", "error": "; ".join(scan.problems)})
         elif rules.is_orphan(scan):
             state, detail = owners.assess(op_id)
             orphans.append({**op_entry(op_id, scan, now), "owner_state": state, "owner_detail": detail})
-    orphans.sort(key=lambda entry: entry["invocation_id"])
-    invalid.sort(key=lambda entry: entry["path"])
-    return {"orphans": orphans, "pending": find_pending(root, now, survey.candidates), "invalid": invalid}
+        elif op_id in survey.candidates and rules.is_committable(scan):
+            pending.append(op_entry(op_id, scan, now))
+    for found, key in ((orphans, "invocation_id"), (pending, "invocation_id"), (invalid, "path")):
+        found.sort(key=lambda entry: entry[key])
+    return {"orphans": orphans, "pending": pending, "invalid": invalid}
 
 
 def unsafe_files(root: Path) -> list[dict]:
