@@ -13,7 +13,9 @@ renamed in it, so once it is listed this remembers, in
   leave it as it was, whatever the clock's grain; an mtime set back by hand
   still changes the ctime);
 - HEAD's `kitty-ops/` tree id then, and `beyond_head`: the record names that
-  were in the directory and not in that tree.
+  were in the directory and not in that tree (when HEAD moves to another
+  tree, as every Op commit makes it, `git diff-tree` says which names it
+  gained or lost, and the list follows).
 
 While both still hold, the directory holds the same names, and the records
 that are untracked now are `beyond_head` less those the index adds to HEAD,
@@ -32,7 +34,7 @@ import json
 import os
 import stat
 
-from kitty_ops import rules
+from kitty_ops import git, rules
 from kitty_ops.layout import EVENTS_DIR
 from kitty_ops.scan import RecordScan, read_scan
 
@@ -94,10 +96,27 @@ class UntrackedCache:
             self.data = self.loaded = data
 
     def holds(self, head_tree: str | None) -> bool:
-        """The directory and HEAD's `kitty-ops/` tree are as they were listed."""
+        """The directory is as it was listed, and so is HEAD's `kitty-ops/` tree
+        or it has moved from one tree to another (an Op commit): then `git
+        diff-tree` between the two says which names HEAD gained or lost."""
         now = lstat(EVENTS_DIR)
-        return bool(self.data) and now is not None and self.data.get("dir") == _identity(now)[:4] \
-            and self.data.get("head_tree") == head_tree and isinstance(self.data.get("beyond_head"), list)
+        if not self.data or now is None or self.data.get("dir") != _identity(now)[:4]:
+            return False
+        beyond, listed_tree = self.data.get("beyond_head"), self.data.get("head_tree")
+        if not isinstance(beyond, list):
+            return False
+        if listed_tree == head_tree:
+            return True
+        if not (listed_tree is None or isinstance(listed_tree, str)):
+            return False
+        changes = _tree_changes(listed_tree, head_tree)
+        if changes is None:
+            return False
+        gained, lost = changes
+        moved = {path for path in beyond if isinstance(path, str) and path not in gained}
+        moved.update(path for path in lost if _listed_by_git(lstat(path)))
+        self.data = {**self.data, "head_tree": head_tree, "beyond_head": sorted(moved)}
+        return True
 
     def untracked(self, added: list[str], deleted: list[str]) -> list[str]:
         """The untracked record paths (when `holds`). `added` / `deleted`: the
@@ -161,6 +180,28 @@ class UntrackedCache:
                 os.unlink(temporary)
             except OSError:
                 pass
+
+
+def _tree_changes(old: str | None, new: str | None) -> tuple[set[str], list[str]] | None:
+    """(record paths in tree `new` and not in `old`, those in `old` and not in
+    `new`) of two `kitty-ops/` trees (None: there is none); None when git
+    cannot say."""
+    try:
+        if old is None or new is None:
+            raw = git.finish(git.start(["ls-tree", "-z", "--name-only", old or new or ""]))
+            names = [f"{EVENTS_DIR}/{name}" for name in git.split_z(raw)]
+            return (set(names), []) if old is None else (set(), names)
+        raw = git.finish(git.start(["diff-tree", "-z", "--no-renames", "--name-status", old, new]))
+    except git.GitError:
+        return None
+    fields = git.split_z(raw)
+    gained, lost = set(), []
+    for status, name in zip(fields[0::2], fields[1::2], strict=False):
+        if status == "A":
+            gained.add(f"{EVENTS_DIR}/{name}")
+        elif status == "D":
+            lost.append(f"{EVENTS_DIR}/{name}")
+    return gained, lost
 
 
 def _summary(scan: RecordScan) -> list[object]:

@@ -117,3 +117,22 @@ def test_a_damaged_cache_changes_nothing(committed_repo):
     assert op_id in named(hook(committed_repo)[1])
     (committed_repo / ".git" / CACHE_NAME).write_text("[]")
     assert op_id in named(hook(committed_repo)[1])
+
+
+def test_op_commits_moving_head_keep_the_listing_without_listing_again(committed_repo, monkeypatch):
+    from kitty_ops.hooks import orphans
+
+    done, still_open = open_op(committed_repo), open_op(committed_repo)
+    quiet(committed_repo)
+    hook(committed_repo)
+    complete_invocation(committed_repo, done)  # an Op commit: HEAD's tree gains the record, the directory stays
+
+    def no_listing():
+        raise AssertionError("git listed the directory again")
+
+    monkeypatch.setattr(orphans, "start_untracked_query", no_listing)
+    warnings = named(hook(committed_repo)[1])
+    assert still_open in warnings and done not in warnings
+    git(committed_repo, "reset", "-q", "--mixed", "HEAD~1")  # HEAD and the index lose it: untracked again
+    assert f"{done} (implementer: implement, started 0.0h ago) is completed but not committed" in named(
+        hook(committed_repo)[1])
