@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from kitty_ops.executor import complete_invocation
 from kitty_ops.hooks.orphans import find_orphan_problems, main
@@ -136,3 +137,19 @@ def test_op_commits_moving_head_keep_the_listing_without_listing_again(committed
     git(committed_repo, "reset", "-q", "--mixed", "HEAD~1")  # HEAD and the index lose it: untracked again
     assert f"{done} (implementer: implement, started 0.0h ago) is completed but not committed" in named(
         hook(committed_repo)[1])
+
+
+def test_the_hook_finds_the_git_directories_as_git_does_in_a_linked_worktree_too(committed_repo, monkeypatch):
+    from kitty_ops.hooks.orphans import git_dirs
+
+    def asked_of_git() -> tuple[str, str]:
+        lines = git(Path.cwd(), "rev-parse", "--absolute-git-dir", "--git-common-dir").splitlines()
+        return lines[0], os.path.realpath(lines[1])
+
+    assert git_dirs() == asked_of_git()
+    linked = committed_repo.parent / f"{committed_repo.name}-linked"
+    git(committed_repo, "worktree", "add", "-q", str(linked))
+    monkeypatch.chdir(linked)
+    assert git_dirs() == asked_of_git()
+    monkeypatch.setenv("GIT_DIR", asked_of_git()[0])  # as git sets it for a linked worktree's hooks
+    assert git_dirs() == asked_of_git()

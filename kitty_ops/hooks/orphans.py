@@ -69,11 +69,14 @@ def head_tree(running: git.Running) -> str | None:
 
 def git_dirs() -> tuple[str | None, str | None]:
     """(git directory, common directory) of the work tree the hook runs at the top of:
-    read from `.git` as git finds it, else asked of git; (None, None) outside git."""
-    if "GIT_DIR" not in os.environ and "GIT_COMMON_DIR" not in os.environ:
+    read from `$GIT_DIR` or `.git` as git finds them, else asked of git; (None,
+    None) outside git."""
+    if "GIT_COMMON_DIR" not in os.environ:
         try:
             git_dir: str | None = None
-            if os.path.isdir(".git") and not os.path.islink(".git"):
+            if os.environ.get("GIT_DIR"):  # git sets it for the hooks of a linked worktree
+                git_dir = os.path.abspath(os.environ["GIT_DIR"])
+            elif os.path.isdir(".git") and not os.path.islink(".git"):
                 git_dir = os.path.abspath(".git")
             else:
                 with open(".git", "rb") as handle:
@@ -83,10 +86,11 @@ def git_dirs() -> tuple[str | None, str | None]:
             if git_dir and os.path.isfile(os.path.join(git_dir, "HEAD")):
                 try:
                     with open(os.path.join(git_dir, "commondir"), "rb") as handle:
-                        common = os.path.join(git_dir, handle.read(4096).decode(errors="surrogateescape").strip())
+                        shared = handle.read(4096).decode(errors="surrogateescape").strip()
+                    common = os.path.realpath(os.path.join(git_dir, shared))
                 except FileNotFoundError:
                     common = git_dir
-                return git_dir, os.path.normpath(common)
+                return git_dir, common
         except OSError:
             pass
     try:
