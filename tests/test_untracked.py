@@ -140,7 +140,7 @@ def test_op_commits_moving_head_keep_the_listing_without_listing_again(committed
 
 
 def test_the_hook_finds_the_git_directories_as_git_does_in_a_linked_worktree_too(committed_repo, monkeypatch):
-    from kitty_ops.hooks.orphans import git_dirs
+    from kitty_ops.gitdirs import git_dirs
 
     def asked_of_git() -> tuple[str, str]:
         lines = git(Path.cwd(), "rev-parse", "--absolute-git-dir", "--git-common-dir").splitlines()
