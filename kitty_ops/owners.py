@@ -135,10 +135,10 @@ class OwnerStates:
     """The owners of one repository's open Ops, its directory found on first use
     (a reader asks only when it meets an open Op)."""
 
-    def __init__(self, repo_root: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, repo_root: str | os.PathLike[str] | None = None, common_dir: str | None = None) -> None:
         self._root = repo_root  # None: the repository in the current directory (the hook)
-        self._directory: str | None = None
-        self._found = False
+        self._directory: str | None = os.path.join(common_dir, OWNERS_SUBDIR) if common_dir else None
+        self._found = common_dir is not None
 
     @property
     def directory(self) -> str | None:

@@ -11,13 +11,15 @@ What counts as an orphan, pending, stale or invalid is decided in `kitty_ops.rul
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kitty_ops import git, rules
-from kitty_ops.index import iter_record_ids, record_ids
-from kitty_ops.layout import EVENTS_DIR, LOCAL_PATHS, SHARED_PATHS, op_id_from_path
+from kitty_ops import git, rules, safefs
+from kitty_ops.errors import UnsafePath
+from kitty_ops.layout import EVENTS_DIR, LOCAL_PATHS, SHARED_PATHS, op_id_from_name, op_id_from_path
 from kitty_ops.owners import DEAD, UNKNOWN, OwnerStates
 from kitty_ops.safefs import unsafe_reason
 from kitty_ops.scan import RecordScan, age_hours, read_scan
@@ -25,12 +27,115 @@ from kitty_ops.threshold import max_age_hours
 
 DEFAULT_STALE_HOURS = rules.DEFAULT_STALE_HOURS
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-def _scan_all(root: Path) -> Iterator[tuple[str, RecordScan]]:
-    """Every record file in `kitty-ops/`, one at a time, in directory order:
-    memory stays flat however many records there are; callers sort findings."""
-    for op_id in iter_record_ids(root):
-        yield op_id, read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
+    from kitty_ops.doctor.cache import KnownRecords
+    from kitty_ops.untracked import UntrackedCache
+
+
+def _names(root: Path) -> list[str]:
+    """The names in `kitty-ops/` (none when it is absent or a link: nothing is
+    read through it, `unsafe_files` says so)."""
+    try:
+        directory = safefs.open_events_dir(root)
+    except (OSError, UnsafePath):
+        return []
+    try:
+        return os.listdir(directory)
+    except OSError:
+        return []
+    finally:
+        os.close(directory)
+
+
+def _scan_all(root: Path, survey: Survey | None = None) -> Iterator[tuple[str, RecordScan]]:
+    """Every record file in `kitty-ops/` that must be read, one at a time:
+    memory stays flat whatever the records hold; callers sort findings.
+    Committed records known completed and valid are skipped (see
+    `kitty_ops.doctor.cache`)."""
+    survey = survey or Survey(root)
+    known, events = survey.known, str(root / EVENTS_DIR)
+    names = survey.names
+    if known is not None:
+        names = known.to_read(names, survey.candidates)
+    records, now_ns = survey.records, time.time_ns()
+    for name in names:
+        op_id = op_id_from_name(name)
+        if op_id is None:
+            continue
+        path = os.path.join(events, name)
+        if known is not None and known.to_learn(name):
+            yield op_id, known.read(path, op_id, name)
+        elif records is not None:
+            yield op_id, records.scan(path, op_id, now_ns)
+        else:
+            yield op_id, read_scan(path, op_id)
+    if known is not None:
+        known.save()
+    if records is not None:
+        records.save()
+
+
+class Survey:
+    """What git and the directory say, asked once for a whole report: the ids of
+    the pending candidates (`candidates`), the names in `kitty-ops/` (`names`),
+    and the cache of committed records known good (`known`; None in ref mode or
+    outside git). git's queries run while the cache is read and the directory listed."""
+
+    def __init__(self, root: Path) -> None:
+        from kitty_ops.commit import pending_paths, target_ref
+        from kitty_ops.doctor.cache import KnownRecords, finish_head_tree, head_tree_query
+        from kitty_ops.layout import TARGET_CONFIG
+        from kitty_ops.untracked import UntrackedCache
+
+        self.known: KnownRecords | None = None
+        self.records: UntrackedCache | None = None  # what unchanged records say
+        repo = git.find_repo(root)
+        if repo is None:  # outside git nothing is committed
+            self.names = _names(root)
+            self.candidates = {op_id for op_id in map(op_id_from_name, self.names) if op_id}
+            return
+        tree_query = head_tree_query(repo)
+        try:
+            ref = target_ref(git.config_values(root, [TARGET_CONFIG]))
+            pending = _Background(pending_paths, repo, ref)
+        finally:
+            tree = finish_head_tree(tree_query)
+        if ref is None:  # in ref mode the records are not in HEAD: nothing is skipped
+            self.known = KnownRecords(repo)
+            self.known.load(tree)
+        self.records = UntrackedCache(str(repo.git_dir))
+        self.names = _names(root)
+        self.candidates = {op_id for op_id in map(op_id_from_path, pending.result()) if op_id}
+
+
+class _Background:
+    """`pending_paths(repo, ref)` run in a thread (git's queries wait on pipes,
+    so the caller's own work goes on meanwhile); `result()` returns or raises
+    what it did."""
+
+    def __init__(self, function: Callable[..., list[str]], *args: object) -> None:
+        import threading
+
+        self._value: list[str] = []
+        self._error: BaseException | None = None
+
+        def work() -> None:
+            try:
+                self._value = function(*args)
+            except BaseException as exc:  # handed to the caller by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=work, daemon=True)
+        self._thread.start()
+
+    def result(self) -> list[str]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def list_orphan_ops(repo_root: Path | str) -> list[Path]:
@@ -43,7 +148,7 @@ def list_orphan_ops(repo_root: Path | str) -> list[Path]:
     )
 
 
-def op_entry(op_id: str, scan: RecordScan, now: datetime) -> dict:
+def op_entry(op_id: str, scan: RecordScan, now: datetime) -> dict[str, Any]:
     """The JSON shape of an orphan or pending Op."""
     started_at = scan.started.get("started_at") if scan.started else None
     started_at = started_at if isinstance(started_at, str) else None
@@ -58,48 +163,42 @@ def op_entry(op_id: str, scan: RecordScan, now: datetime) -> dict:
     }
 
 
-def _pending_candidates(root: Path) -> set[str]:
-    """Ids of records not committed as they are, to HEAD or (ref mode) the records ref."""
-    from kitty_ops.commit import pending_paths, target_ref
-    from kitty_ops.layout import TARGET_CONFIG
-
-    repo = git.find_repo(root)
-    if repo is None:
-        return set(record_ids(root))  # outside git nothing is committed
-    ref = target_ref(git.config_values(root, [TARGET_CONFIG]))
-    return {op_id for op_id in map(op_id_from_path, pending_paths(repo, ref)) if op_id}
-
-
-def find_pending(repo_root: Path | str, now: datetime | None = None) -> list[dict]:
-    """Completed records that are not committed as they are."""
+def find_pending(
+    repo_root: Path | str, now: datetime | None = None, candidates: set[str] | None = None
+) -> list[dict[str, Any]]:
+    """Completed records that are not committed as they are (to HEAD or, in
+    ref mode, the records ref); `candidates`: the ids to look at, when known."""
     root = Path(repo_root)
     now = now or datetime.now(timezone.utc)
     pending = []
-    for op_id in sorted(_pending_candidates(root)):
+    for op_id in sorted(Survey(root).candidates if candidates is None else candidates):
         scan = read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
         if rules.is_committable(scan):
             pending.append(op_entry(op_id, scan, now))
     return pending
 
 
-def doctor_report(repo_root: Path | str, now: datetime | None = None) -> dict:
+def doctor_report(repo_root: Path | str, now: datetime | None = None) -> dict[str, Any]:
     """`{"orphans": [...], "pending": [...], "invalid": [...]}` for the repository."""
     root = Path(repo_root)
     now = now or datetime.now(timezone.utc)
-    orphans, invalid = [], unsafe_files(root)
+    orphans, pending, invalid = [], [], unsafe_files(root)
     owners = OwnerStates(root)
-    for op_id, scan in _scan_all(root):
+    survey = Survey(root)
+    for op_id, scan in _scan_all(root, survey):  # every pending candidate among them
         if not scan.is_valid:
             invalid.append({"path": f"{EVENTS_DIR}/{op_id}.jsonl", "error": "; ".join(scan.problems)})
         elif rules.is_orphan(scan):
             state, detail = owners.assess(op_id)
             orphans.append({**op_entry(op_id, scan, now), "owner_state": state, "owner_detail": detail})
-    orphans.sort(key=lambda entry: entry["invocation_id"])
-    invalid.sort(key=lambda entry: entry["path"])
-    return {"orphans": orphans, "pending": find_pending(root, now), "invalid": invalid}
+        elif op_id in survey.candidates and rules.is_committable(scan):
+            pending.append(op_entry(op_id, scan, now))
+    for found, key in ((orphans, "invocation_id"), (pending, "invocation_id"), (invalid, "path")):
+        found.sort(key=lambda entry: entry[key])
+    return {"orphans": orphans, "pending": pending, "invalid": invalid}
 
 
-def unsafe_files(root: Path) -> list[dict]:
+def unsafe_files(root: Path) -> list[dict[str, Any]]:
     """Invalid entries for `kitty-ops/` itself, or its shared and local files, when
     one is a link or a special file (never read, written or committed through)."""
     reason = unsafe_reason(root / EVENTS_DIR)  # None: absent; "a directory": as it should be
@@ -115,7 +214,7 @@ def unsafe_files(root: Path) -> list[dict]:
     return found
 
 
-def stale_locks(repo_root: Path | str) -> list[dict]:
+def stale_locks(repo_root: Path | str) -> list[dict[str, Any]]:
     """index.lock files left by a killed kitty-ops: `{"path", "command"}` each."""
     from kitty_ops.gitlock import stale_lock
 
@@ -124,14 +223,14 @@ def stale_locks(repo_root: Path | str) -> list[dict]:
     return [{"path": path, "command": f"rm {path}"}] if path else []
 
 
-def next_command(kind: str, entry: dict) -> str:
+def next_command(kind: str, entry: dict[str, Any]) -> str:
     """The command that settles an `orphans` or `pending` entry of the report."""
     if kind == "orphans":
         return f"kitty-ops complete {entry['invocation_id']} --outcome abandoned"
     return f"kitty-ops commit {entry['invocation_id']}"
 
 
-def is_stale(entry: dict, threshold_hours: float) -> bool:
+def is_stale(entry: dict[str, Any], threshold_hours: float) -> bool:
     """Its owner is gone; or, owner unknown, older than the threshold or of
     unreadable age. An Op whose owner runs is never stale, however old."""
     state = entry.get("owner_state", UNKNOWN)
@@ -140,7 +239,7 @@ def is_stale(entry: dict, threshold_hours: float) -> bool:
     return rules.is_stale(entry["age_hours"], threshold_hours)
 
 
-def stale_because(entry: dict) -> str:
+def stale_because(entry: dict[str, Any]) -> str:
     if entry.get("owner_state") == DEAD:
         return entry["owner_detail"]
     return "start time unreadable" if entry["age_hours"] is None else f"open {entry['age_hours']:.1f}h"
@@ -148,7 +247,7 @@ def stale_because(entry: dict) -> str:
 
 def close_stale(
     repo_root: Path | str, threshold_hours: float | None = None, now: datetime | None = None
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Complete every stale orphan (`is_stale`: its owner gone, or of unknown
     owner and older than `threshold_hours`, default `git config
     kitty-ops.maxAgeHours`, else 24) as abandoned by the doctor sweep, each

@@ -4,20 +4,25 @@ It blocks a commit that stages an Op record with no `completed` event (the
 staged content, not the working file), and a commit made while an orphan is
 stale (its owner is gone, or, owner unknown, older than --max-age-hours);
 fresh orphans and Ops whose owner runs are named as a warning. It asks git
-only for what is staged or untracked under `kitty-ops/`, so its cost does not
-grow with the number of committed records, and it imports nothing heavier
-than the standard library: it runs on every commit.
+only for what is staged or untracked under `kitty-ops/` (the untracked
+listing remembered while the directory does not change, `kitty_ops.untracked`),
+and it imports nothing heavier than the standard library: it runs on every
+commit. What still grows with the number of committed records is git's
+reading of its index.
 """
 from __future__ import annotations
 
 import sys
+import time
 from datetime import datetime, timezone
 
 from kitty_ops import busy, git, remedies, rules, threshold
 from kitty_ops.errors import InvalidInput
+from kitty_ops.gitdirs import git_dirs
 from kitty_ops.layout import EVENTS_DIR, op_id_from_path
 from kitty_ops.owners import DEAD, RUNNING, UNKNOWN, OwnerStates
 from kitty_ops.scan import RecordScan, age_hours, read_scan, scan_record
+from kitty_ops.untracked import UntrackedCache, lstat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,17 +32,39 @@ DEFAULT_MAX_AGE_HOURS = rules.DEFAULT_STALE_HOURS
 _PATHSPEC = f":(top){EVENTS_DIR}/"
 
 
-def start_queries() -> tuple[git.Running, git.Running]:
-    """Ask git, without waiting, what is staged and what is untracked under kitty-ops/."""
-    staged = git.start(["diff", "--cached", "--name-only", "--diff-filter=AM", "--no-renames", "-z", "--", _PATHSPEC])
-    untracked = git.start(["ls-files", "--others", "-z", "--", _PATHSPEC])
-    return staged, untracked
+def start_staged_query() -> git.Running:
+    """Ask git, without waiting, what the index changes under kitty-ops/ (against HEAD)."""
+    return git.start(["diff", "--cached", "--name-status", "-z", "--no-renames", "--", _PATHSPEC])
 
 
-def finish_queries(queries: tuple[git.Running, git.Running]) -> tuple[list[str], list[str]]:
-    """(staged record paths, untracked record paths)."""
-    staged, untracked = queries
-    return _records(git.split_z(git.finish(staged))), _records(git.split_z(git.finish(untracked)))
+def finish_staged_query(running: git.Running) -> tuple[list[str], list[str], list[str]]:
+    """(record paths staged as added or modified, added, deleted)."""
+    fields = git.split_z(git.finish(running))
+    staged, added, deleted = [], [], []
+    for status, path in zip(fields[0::2], fields[1::2], strict=False):
+        if not op_id_from_path(path):
+            continue
+        if status in ("A", "M"):
+            staged.append(path)
+        if status == "A":
+            added.append(path)
+        elif status == "D":
+            deleted.append(path)
+    return staged, added, deleted
+
+
+def start_untracked_query() -> git.Running:
+    return git.start(["ls-files", "--others", "-z", "--", _PATHSPEC])
+
+
+def head_tree(running: git.Running) -> str | None:
+    """HEAD's `kitty-ops/` tree id from `git ls-tree HEAD -- kitty-ops`, None without one."""
+    try:
+        entry = git.finish(running).decode(errors="surrogateescape")
+    except git.GitError:
+        return None
+    parts = entry.partition("\t")[0].split()
+    return parts[2] if len(parts) == 3 and parts[1] == "tree" else None
 
 
 def _records(paths: list[str]) -> list[str]:
@@ -75,7 +102,8 @@ def check_staged(paths: list[str], now: datetime, max_age_hours: float = DEFAULT
             age = age_hours(scan.started.get("started_at") if scan.started else None, now)
             if scan.started is not None and (age is None or age > max_age_hours):
                 messages.append(
-                    f"  it is stale (open over {max_age_hours:g}h): close it: kitty-ops complete {_op_id(path)} --outcome abandoned"
+                    f"  it is stale (open over {max_age_hours:g}h): close it:"
+                    f" kitty-ops complete {_op_id(path)} --outcome abandoned"
                 )
     return messages
 
@@ -85,16 +113,21 @@ def _close_stale_command(max_age_hours: float) -> str:
     return f"kitty-ops doctor ops --close-stale --threshold-hours {max_age_hours:g}"
 
 
-def check_untracked(paths: list[str], max_age_hours: float, strict: bool, now: datetime) -> tuple[list[str], list[str]]:
-    """(blocking messages, warnings) for orphans among untracked records.
+def check_untracked(
+    paths: list[str], max_age_hours: float, strict: bool, now: datetime,
+    cache: UntrackedCache | None = None, owners: OwnerStates | None = None,
+) -> tuple[list[str], list[str]]:
+    """(blocking messages, warnings) for orphans among untracked records
+    (read through `cache` when given: an unchanged file is not read again).
 
     An Op whose owner is gone is stale at once; one whose owner provably runs
     is never stale; one of unknown owner is stale when older than the threshold.
     """
     blocking, warnings = [], []
-    owners = OwnerStates()  # asked only once an open Op is met
+    owners = owners or OwnerStates()  # asked only once an open Op is met
+    now_ns = time.time_ns()
     for path in paths:
-        scan = read_scan(path, _op_id(path))
+        scan = cache.scan(path, _op_id(path), now_ns) if cache is not None else read_scan(path, _op_id(path))
         if scan.started is None:
             continue  # not an Op yet (doctor lists it as invalid)
         if scan.completed is not None:
@@ -136,15 +169,33 @@ def find_orphan_problems(
     max_age_hours: float | None, strict: bool, now: datetime | None = None
 ) -> tuple[list[str], list[str]]:
     """(blocking messages, warnings) for the commit being made in the current repository.
-    `max_age_hours` None: the configured threshold (`git config kitty-ops.maxAgeHours`)."""
+    `max_age_hours` None: the configured threshold (`git config kitty-ops.maxAgeHours`).
+
+    The untracked records come from `kitty_ops.untracked`'s cache while
+    `kitty-ops/` and HEAD's tree are as they were when git last listed them,
+    else from `git ls-files --others` (whose answer is then remembered)."""
     now = now or datetime.now(timezone.utc)
-    queries = start_queries()
+    staged_query = start_staged_query()
+    tree_query = git.start(["ls-tree", "-z", "HEAD", "--", EVENTS_DIR])
     config = threshold.start_query() if max_age_hours is None else None
-    staged, untracked = finish_queries(queries)
-    if config is not None:
-        max_age_hours = threshold.finish_query(config)
-    blocking, warnings = check_untracked(untracked, max_age_hours, strict, now)
-    return check_staged(staged, now, max_age_hours) + blocking, warnings
+    git_dir, common_dir = git_dirs()
+    cache = UntrackedCache(git_dir)
+    tree = head_tree(tree_query)
+    if cache.holds(tree):
+        staged, added, deleted = finish_staged_query(staged_query)
+        untracked = cache.untracked(added, deleted)
+    else:
+        before, listing_started = lstat(EVENTS_DIR), time.time_ns()
+        untracked_query = start_untracked_query()
+        staged, added, deleted = finish_staged_query(staged_query)
+        untracked = _records(git.split_z(git.finish(untracked_query)))
+        cache.remember_listing(before, listing_started, tree, untracked, added)
+    threshold_hours = threshold.finish_query(config) if config is not None else max_age_hours
+    assert threshold_hours is not None  # given, or read from git config
+    owners = OwnerStates(common_dir=common_dir) if common_dir else None
+    blocking, warnings = check_untracked(untracked, threshold_hours, strict, now, cache, owners)
+    cache.save()
+    return check_staged(staged, now, threshold_hours) + blocking, warnings
 
 
 def parse_args(argv: Sequence[str]) -> tuple[float | None, bool]:

@@ -13,6 +13,7 @@ import sys
 import time
 
 from kitty_ops import busy, git
+from kitty_ops.gitdirs import git_dirs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,10 +26,9 @@ BACKGROUND_BUSY_WAIT_SECONDS = 5.0
 def after_commit() -> int | None:
     """End the marks of the git command above and start the background commit
     of waiting Ops; the background process id, or None when nothing waited."""
-    repo = git.find_repo(os.getcwd())  # git runs hooks at the top of the work tree
-    if repo is None:
+    git_dir = git_dirs()[0]  # git runs hooks at the top of the work tree
+    if git_dir is None:
         return None
-    git_dir = str(repo.git_dir)
     above = busy.git_ancestors()
     for pid in above:
         busy.unmark(git_dir, pid)
@@ -39,7 +39,7 @@ def after_commit() -> int | None:
     env = {name: value for name, value in os.environ.items() if name not in git.HOOK_VARIABLES}
     command = [sys.executable, "-m", "kitty_ops.hooks.post_commit", "--in-background", *map(str, above)]
     child = subprocess.Popen(
-        command, cwd=repo.root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        command, cwd=os.getcwd(), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True,
     )
     return child.pid
