@@ -194,14 +194,14 @@ def commit_paths(
         raise CommitSkipped("another kitty-ops commit is still running") from None
 
 
-def pending_paths(repo: git.Repo, ref: str | None = None) -> list[str]:
+def pending_paths(repo: git.Repo, ref: str | None = None, every_change: bool = False) -> list[str]:
     """Records that git sees as untracked or changed under kitty-ops/ or, in ref
     mode, that `ref` lacks or holds at another size (candidates: each is checked
     to be completed and valid before it is committed)."""
     env = git.repo_env(repo)
     if ref is not None:
         return _pending_against_ref(repo, ref, env)
-    return finish_pending_queries(start_pending_queries(repo))
+    return finish_pending_queries(repo, start_pending_queries(repo), every_change)
 
 
 def start_pending_queries(repo: git.Repo) -> list[git.Running]:
@@ -216,9 +216,35 @@ def start_pending_queries(repo: git.Repo) -> list[git.Running]:
     ]
 
 
-def finish_pending_queries(queries: list[git.Running]) -> list[str]:
-    found = [path for query in queries for path in git.split_z(git.finish(query))]
-    return sorted({path for path in found if op_id_from_path(path)})
+def finish_pending_queries(repo: git.Repo, queries: list[git.Running], every_change: bool = False) -> list[str]:
+    """The candidates the queries found; with `every_change`, each record whose
+    stat data changed (`doctor`, which must see a same-size rewrite), else only
+    those that grew (the Op commit's healing, which must stay cheap)."""
+    untracked, changed, staged = ([path for path in git.split_z(git.finish(query)) if op_id_from_path(path)]
+                                  for query in queries)
+    return sorted({*untracked, *(changed if every_change else _grown(repo, changed)), *staged})
+
+
+def _grown(repo: git.Repo, changed: list[str]) -> list[str]:
+    """The records among `changed` (what `diff-files` reports) whose size differs
+    from the index's version. `diff-files` goes by stat data alone: after a
+    `touch`, a copy or a restore it names every record, and reading them all on
+    every Op commit would cost seconds. A record only grows, so one that changed
+    has another size (a same-size rewrite is the audit's and the hooks' concern)."""
+    if not changed:
+        return []
+    stdin = "".join(f":{path}\n" for path in changed).encode(errors="surrogateescape")
+    raw = git.run(["cat-file", "--batch-check=%(objectsize)"], repo.root, input=stdin, env=git.repo_env(repo),
+                  replace_env=True).stdout.decode().split("\n")
+    grown = []
+    for path, size in zip(changed, raw, strict=False):
+        try:
+            on_disk = os.lstat(repo.root / path).st_size
+        except OSError:
+            continue  # deleted in the work tree: nothing to commit
+        if not size.isdigit() or int(size) != on_disk:
+            grown.append(path)
+    return grown
 
 
 def _pending_against_ref(repo: git.Repo, ref: str, env: dict[str, str]) -> list[str]:

@@ -88,7 +88,7 @@ def _settings_and_pending(repo: git.Repo | None) -> tuple[dict[str, str | None],
     pending_queries = start_pending_queries(repo)
     config = git.parse_config(git.finish(config_query, check=False))  # exit 1: none of them is set
     try:
-        return config, finish_pending_queries(pending_queries)
+        return config, finish_pending_queries(repo, pending_queries)
     except git.GitError:
         return config, None  # asked again by the Op commit, which reports what is wrong
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kitty_ops import commit as commit_module
+from kitty_ops import git as git_module
 from kitty_ops.errors import KittyOpsError
 from kitty_ops.executor import complete_invocation, start_invocation
 
@@ -426,3 +428,20 @@ def test_a_lifecycle_log_that_is_not_a_file_keeps_the_op_pending(committed_repo)
     assert completed.returncode == 0
     assert "kitty-ops/lifecycle.jsonl is a directory; kitty-ops commits nothing next to it" in completed.stderr
     assert git(committed_repo, "log", "-1", "--format=%s") == "initial"
+
+
+def test_records_whose_stat_data_changed_are_not_taken_for_pending(committed_repo):
+    done = [op(committed_repo) for _ in range(3)]
+    for op_id in done:
+        complete_invocation(committed_repo, op_id)
+    for path in (committed_repo / "kitty-ops").glob("01*.jsonl"):
+        os.utime(path, ns=(10**18, 10**18))  # a touch, a copy, a restore: git's stat data no longer matches
+    assert git(committed_repo, "diff-files", "--name-only").count("kitty-ops/01") == 3
+    repo = git_module.find_repo(committed_repo)
+    assert commit_module.pending_paths(repo) == []
+    assert len(commit_module.pending_paths(repo, every_change=True)) == 3  # doctor still looks at them
+    grown = committed_repo / "kitty-ops" / f"{done[0]}.jsonl"
+    with grown.open("a") as handle:
+        handle.write(json.dumps({"event": "commit_link", "invocation_id": done[0], "at": "2026-12-01T00:00:00+00:00",
+                                 "sha": "abc"}) + "\n")
+    assert commit_module.pending_paths(repo) == [f"kitty-ops/{grown.name}"]

@@ -100,7 +100,7 @@ class Survey:
         tree_query = head_tree_query(repo)
         try:
             ref = target_ref(git.config_values(root, [TARGET_CONFIG]))
-            pending = _Background(pending_paths, repo, ref)
+            pending = _Background(pending_paths, repo, ref, True)
         finally:
             tree = finish_head_tree(tree_query)
         if ref is None:  # in ref mode the records are not in HEAD: nothing is skipped
