@@ -390,7 +390,7 @@ class _OpCommits:
         self.objects_dir = str(repo.common_dir / "objects")
         self.native = False
         self.root_tree = b""
-        self.events_tree: bytes | None = None
+        self.events_entries: dict[bytes, tuple[bytes, bytes]] = {}
         self.new_index = gitlock.temporary_index_path(self.git_dir)
         self.head: str | None = None
         self.tip: str | None = None
@@ -413,14 +413,20 @@ class _OpCommits:
                 return
         self.head = _ref_commit(self.repo, self.ref) if self.ref else _head_commit(self.repo)
         self.tip = self.head
+        # SHA-1 repositories: the `kitty-ops` tree is read once and its entries looked
+        # up here (git would inflate and scan it again for every `<commit>:<path>`),
+        # and the two trees on the path are edited here (`kitty_ops.objects`); others,
+        # and a first commit, go through git and a temporary index.
         trees = [f"{self.head}^{{tree}}", f"{self.head}:{EVENTS_DIR}"] if self.head else []
-        specs = [*trees, *(f"{self.head}:{path}" for path in [*shared, *self.paths])] if self.head else []
-        found = git.read_objects(self.repo.root, specs, env=self.env) if specs else {}
-        self.in_head = {path: found.get(f"{self.head}:{path}") for path in [*shared, *self.paths]}
+        found = git.read_objects(self.repo.root, trees, env=self.env) if self.head and len(self.head) == 40 else {}
+        self.native = bool(found) and self._take_trees(found, trees)
+        if self.native:
+            self.in_head = self._blobs_in_head([*shared, *self.paths])
+        else:
+            specs = [f"{self.head}:{path}" for path in [*shared, *self.paths]] if self.head else []
+            by_spec = git.read_objects(self.repo.root, specs, env=self.env) if specs else {}
+            self.in_head = {path: by_spec.get(f"{self.head}:{path}") for path in [*shared, *self.paths]}
         self.lifecycle = self.in_head[LIFECYCLE_LOG_RELATIVE_PATH]
-        # SHA-1 repositories: edit the two trees on the path ourselves (`kitty_ops.objects`);
-        # others (and a first commit) through a temporary index.
-        self.native = self.head is not None and len(self.head) == 40 and self._take_trees(found, trees)
         if not self.native:
             self._git(["read-tree", self.head] if self.head else ["read-tree", "--empty"], index=self.tree_index)
         for path in self.paths:
@@ -464,8 +470,18 @@ class _OpCommits:
         if root is None or (events is not None and events[1] != "tree"):
             return False  # a `kitty-ops` that is not a directory: git reports it
         self.root_tree = root[2]
-        self.events_tree = events[2] if events else None
+        self.events_entries = objects.entries_of(events[2] if events else None)
         return True
+
+    def _blobs_in_head(self, paths: list[str]) -> dict[str, tuple[str, str, bytes] | None]:
+        """`{path: (blob id, "blob", content)}` of HEAD's files among `paths`, by blob id."""
+        ids: dict[str, str] = {}
+        for path in paths:
+            entry = self.events_entries.get(path.split("/", 1)[1].encode(errors="surrogateescape"))
+            if entry is not None and entry[0] in (objects.BLOB_MODE, b"100755"):
+                ids[path] = entry[1].hex()
+        contents = git.read_objects(self.repo.root, sorted(set(ids.values())), env=self.env) if ids else {}
+        return {path: contents.get(ids[path]) if path in ids else None for path in paths}
 
     def _store_blob(self, data: bytes) -> str:
         if self.native:
@@ -477,9 +493,9 @@ class _OpCommits:
         if not self.native:
             self._git(["update-index", "--add", "--index-info"], input=git.index_info(blobs), index=self.tree_index)
             return self._git(["write-tree"], index=self.tree_index).strip()
-        changes = {path.split("/", 1)[1].encode(): (objects.BLOB_MODE, blob) for path, blob in blobs.items()}
-        self.events_tree = objects.tree_with(self.events_tree, changes)
-        events = objects.write(self.objects_dir, b"tree", self.events_tree)
+        for path, blob in blobs.items():
+            self.events_entries[path.split("/", 1)[1].encode()] = (objects.BLOB_MODE, bytes.fromhex(blob))
+        events = objects.write(self.objects_dir, b"tree", objects.build_tree(self.events_entries))
         self.root_tree = objects.tree_with(self.root_tree, {EVENTS_DIR.encode(): (objects.TREE_MODE, events)})
         return objects.write(self.objects_dir, b"tree", self.root_tree)
 

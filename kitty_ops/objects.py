@@ -76,10 +76,20 @@ def _sort_key(entry: tuple[bytes, bytes, bytes]) -> bytes:
     return entry[1] + b"/" if entry[0] == TREE_MODE else entry[1]
 
 
-def tree_with(raw: bytes | None, changes: dict[bytes, tuple[bytes, str]]) -> bytes:
-    """The tree `raw` (None: empty) with each name in `changes` set to (mode, hex id)."""
-    entries = {name: (mode, oid) for mode, name, oid in parse_tree(raw)} if raw else {}
-    for name, (mode, oid) in changes.items():
-        entries[name] = (mode, bytes.fromhex(oid))
+def entries_of(raw: bytes | None) -> dict[bytes, tuple[bytes, bytes]]:
+    """A tree object's entries by name: (mode, 20-byte id)."""
+    return {name: (mode, oid) for mode, name, oid in parse_tree(raw)} if raw else {}
+
+
+def build_tree(entries: dict[bytes, tuple[bytes, bytes]]) -> bytes:
+    """The tree object of `entries` (name -> (mode, 20-byte id)), in git's order."""
     ordered = sorted(((mode, name, oid) for name, (mode, oid) in entries.items()), key=_sort_key)
     return b"".join(mode + b" " + name + b"\0" + oid for mode, name, oid in ordered)
+
+
+def tree_with(raw: bytes | None, changes: dict[bytes, tuple[bytes, str]]) -> bytes:
+    """The tree `raw` (None: empty) with each name in `changes` set to (mode, hex id)."""
+    entries = entries_of(raw)
+    for name, (mode, oid) in changes.items():
+        entries[name] = (mode, bytes.fromhex(oid))
+    return build_tree(entries)
