@@ -33,7 +33,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from kitty_ops import busy, git, gitlock, lifecycle, objects, safefs
+from kitty_ops import busy, git, gitlock, lifecycle, objects, safefs, uncommitted
 from kitty_ops.errors import CommitSkipped, KittyOpsError
 from kitty_ops.layout import (
     EVENTS_DIR,
@@ -64,6 +64,10 @@ _ZERO = "0" * 40
 
 class NotCompleted(KittyOpsError):
     """The Op is still open: its record is never committed."""
+
+
+class NoSuchRecord(KittyOpsError):
+    """The record is not in the work tree."""
 
 
 def commit_subject(profile_id: str, action: str, op_id: str) -> str:
@@ -112,14 +116,15 @@ def commit_op(
     (such records are never committed). `sign` defaults to the user's
     `commit.gpgSign` (which `git commit-tree` would ignore); `ref` (True: from
     `kitty-ops.target`) names the ref that gets the commit instead of HEAD.
-    `pending`: the candidates of `pending_paths`, when the caller asked already.
+    `pending`: the older records to heal (default: those `kitty_ops.uncommitted`
+    notes in branch mode, `pending_paths` in ref mode).
     """
     repo = _repo(repo_root)
     path = record_relpath(op_id)
     _committable(repo, path)  # refuse an open or invalid Op before taking any lock
     sign, ref = _settings(repo, sign, ref)
     if heal and pending is None:
-        pending = pending_paths(repo, ref)
+        pending = noted_paths(repo) if ref is None else pending_paths(repo, ref)
     others = [other for other in pending or () if other < path] if heal else []
     results = commit_paths(repo, [*others, path], sign=sign, ref=ref, busy_wait=busy_wait)
     for other in others:
@@ -188,10 +193,23 @@ def commit_paths(
                 with _OpCommits(repo, env, sign, sorted(paths), ref) as batch:
                     batch.prepare()
                     if batch.tip == batch.head or batch.land():
+                        _forget_landed(repo, batch.results)
                         return batch.results
             raise CommitSkipped(f"{ref or 'HEAD'} kept moving while committing")
     except LockTimeout:
         raise CommitSkipped("another kitty-ops commit is still running") from None
+
+
+def noted_paths(repo: git.Repo) -> list[str]:
+    """The records of completions noted as not committed yet (`kitty_ops.uncommitted`)."""
+    return [record_relpath(op_id) for op_id in uncommitted.noted(str(repo.git_dir))]
+
+
+def _forget_landed(repo: git.Repo, results: dict[str, str | KittyOpsError | None]) -> None:
+    """Drop the notes of records now in the target (or no longer in the work tree)."""
+    done = [op_id_from_path(path) or "" for path, outcome in results.items()
+            if not isinstance(outcome, KittyOpsError) or isinstance(outcome, NoSuchRecord)]
+    uncommitted.forget(str(repo.git_dir), [op_id for op_id in done if op_id])
 
 
 def pending_paths(repo: git.Repo, ref: str | None = None, every_change: bool = False) -> list[str]:
@@ -283,7 +301,7 @@ def _read_record(
         if read_at is not None:
             read_at[path] = identity
     except FileNotFoundError:
-        raise KittyOpsError(f"{op_id}: no such Op (no {path})") from None
+        raise NoSuchRecord(f"{op_id}: no such Op (no {path})") from None
     except OSError as exc:
         raise KittyOpsError(f"{op_id}: cannot read {path}: {exc.strerror or exc}") from None
     scan = scan_record(content, op_id)

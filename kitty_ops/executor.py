@@ -52,6 +52,14 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+def _note_uncommitted(repo_root: Path | str, op_id: str) -> None:
+    from kitty_ops import git, uncommitted
+
+    repo = git.find_repo(repo_root)
+    if repo is not None:
+        uncommitted.note(str(repo.git_dir), op_id)
+
+
 def _record_owner(repo_root: Path | str, op_id: str, pid: int) -> None:
     """Best effort: without an owner the Op is `unknown`, judged by its age."""
     try:
@@ -108,6 +116,7 @@ def complete_invocation(
     links = [events.artifact_link(op_id, at, ref) for ref in artifacts]
     if commit_sha:
         links.append(events.commit_link(op_id, at, commit_sha))
+    _note_uncommitted(repo_root, op_id)  # before the line: a crash after it leaves the note
     started = write_completed(repo_root, completed, links)
     owners.forget_owner(repo_root, op_id)
     if not commit:

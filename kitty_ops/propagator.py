@@ -14,15 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kitty_ops import git
-from kitty_ops.commit import (
-    SIGN_CONFIG,
-    commit_op,
-    finish_pending_queries,
-    stage_op_files,
-    start_pending_queries,
-    target_ref,
-    wants_signing,
-)
+from kitty_ops.commit import SIGN_CONFIG, commit_op, stage_op_files, target_ref, wants_signing
 from kitty_ops.errors import KittyOpsError, UnsafePath
 from kitty_ops.exclude import ensure_local_files_excluded
 from kitty_ops.layout import PROPAGATION_ERRORS_PATH, TARGET_CONFIG, record_relpath
@@ -57,17 +49,13 @@ def configured_hook(repo_root: Path | str, config: dict[str, str | None] | None 
 
 def propagate(repo_root: Path | str, op_id: str, label: str) -> Propagation:
     """Stage and commit a completed record; `label` names the Op in warnings."""
-    repo = git.find_repo(repo_root)
-    config, pending = _settings_and_pending(repo)
+    config = git.config_values(repo_root, [HOOK_CONFIG, SIGN_CONFIG, TARGET_CONFIG])
     hook = configured_hook(repo_root, config)
     try:
         if hook:
             _run_custom_hook(repo_root, op_id, hook)
             return Propagation()
-        ref = target_ref(config)
-        return Propagation(commit=commit_op(
-            repo_root, op_id, sign=wants_signing(config), ref=ref, pending=None if ref else pending,
-        ))
+        return Propagation(commit=commit_op(repo_root, op_id, sign=wants_signing(config), ref=target_ref(config)))
     except KittyOpsError as exc:
         problem = str(exc)
     except OSError as exc:
@@ -77,20 +65,6 @@ def propagate(repo_root: Path | str, op_id: str, label: str) -> Propagation:
     )
     record_error(repo_root, op_id, hook or "default", problem)
     return Propagation(problem=problem)
-
-
-def _settings_and_pending(repo: git.Repo | None) -> tuple[dict[str, str | None], list[str] | None]:
-    """The config the propagation needs, and (branch mode) the candidates of
-    pending records: the git queries run side by side."""
-    if repo is None:
-        return {}, None
-    config_query = git.start(git.config_args([HOOK_CONFIG, SIGN_CONFIG, TARGET_CONFIG]), repo.root)
-    pending_queries = start_pending_queries(repo)
-    config = git.parse_config(git.finish(config_query, check=False))  # exit 1: none of them is set
-    try:
-        return config, finish_pending_queries(repo, pending_queries)
-    except git.GitError:
-        return config, None  # asked again by the Op commit, which reports what is wrong
 
 
 def _run_custom_hook(repo_root: Path | str, op_id: str, hook: str) -> None:

@@ -4,6 +4,7 @@ Real git, real pre-commit, real concurrent processes.
 """
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -351,3 +352,45 @@ def test_where_there_is_no_process_table_the_hook_marks_the_git_command(committe
     busy.unmark(str(git_dir), os.getpid())
     assert busy.busy_pids(str(committed_repo), str(git_dir)) == {}
     assert os.listdir(git_dir / busy.MARKS_DIR) == []
+
+
+def test_the_op_commit_heals_from_its_notes_and_forgets_each_note_once_committed(committed_repo):
+    notes = committed_repo / ".git" / "kitty-ops" / "uncommitted"
+    first = op(committed_repo)
+    complete_invocation(committed_repo, first, commit=False)
+    assert sorted(path.name for path in notes.iterdir()) == [first]
+    second = op(committed_repo, action="review")
+    complete_invocation(committed_repo, second)
+    assert op_subjects(committed_repo) == [
+        f"op(implementer): review [{second[:8]}]", f"op(implementer): implement [{first[:8]}]",
+    ]
+    assert list(notes.iterdir()) == []
+
+
+def test_a_record_completed_without_kitty_ops_is_left_to_commit_pending(committed_repo):
+    """No note: the Op commit does not ask git for every changed file; `commit --pending` does."""
+    by_hand = op(committed_repo)
+    record = committed_repo / "kitty-ops" / f"{by_hand}.jsonl"
+    completed = {"event": "completed", "invocation_id": by_hand, "completed_at": "2026-01-01T00:05:00+00:00",
+                 "outcome": "done", "closed_by": "agent"}
+    record.write_text(record.read_text() + json.dumps(completed) + "\n")
+    mine = op(committed_repo, action="review")
+    complete_invocation(committed_repo, mine)
+    assert op_subjects(committed_repo) == [f"op(implementer): review [{mine[:8]}]"]
+    result = kitty_ops(committed_repo, "commit", "--pending")
+    assert result.returncode == 0, result.stderr
+    assert op_subjects(committed_repo)[0] == f"op(implementer): implement [{by_hand[:8]}]"
+
+
+def test_a_note_left_by_a_crash_before_the_completed_line_commits_nothing_until_completed(committed_repo):
+    from kitty_ops import uncommitted
+
+    crashed = op(committed_repo)
+    uncommitted.note(str(committed_repo / ".git"), crashed)  # as `complete` does, then SIGKILL
+    mine = op(committed_repo, action="review")
+    complete_invocation(committed_repo, mine)
+    assert op_subjects(committed_repo) == [f"op(implementer): review [{mine[:8]}]"]
+    assert uncommitted.noted(str(committed_repo / ".git")) == [crashed]
+    complete_invocation(committed_repo, crashed)
+    assert op_subjects(committed_repo)[0] == f"op(implementer): implement [{crashed[:8]}]"
+    assert uncommitted.noted(str(committed_repo / ".git")) == []
