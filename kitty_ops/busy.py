@@ -79,11 +79,21 @@ def parse_command_line(argv: list[str]) -> tuple[str | None, list[str], str | No
 
 
 def _read(path: str) -> bytes | None:
+    """A small file's content (os-level calls: the process table is read whole
+    on every Op commit, a few files per process)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _environ_value(pid: int, name: str) -> str | None:

@@ -88,13 +88,52 @@ def target_ref(config: dict[str, str | None]) -> str | None:
     return RECORDS_REF if (config.get(TARGET_CONFIG.lower()) or "").strip().lower() == "ref" else None
 
 
-def _settings(repo: git.Repo, sign: bool | None, ref: str | bool | None) -> tuple[bool, str | None]:
-    """(sign, target ref) with what the caller left open (`sign` None, `ref` True) read from git config."""
-    if sign is None or ref is True:
-        config = git.config_values(repo.root, [SIGN_CONFIG, TARGET_CONFIG])
-        sign = wants_signing(config) if sign is None else sign
-        ref = target_ref(config) if ref is True else ref
-    return sign, ref if isinstance(ref, str) else None
+# What the Op commit reads from git config: signing, the target, and the identity
+# it writes commits with itself (`python_identities`).
+IDENT_CONFIG = ("user.name", "user.email", "author.name", "author.email", "committer.name", "committer.email",
+                "i18n.commitEncoding")
+COMMIT_CONFIG = (SIGN_CONFIG, TARGET_CONFIG, *IDENT_CONFIG)
+_CRUD = "".join(map(chr, range(33))) + ".,:;<>\"\\'"
+
+
+def _settings(
+    repo: git.Repo, sign: bool | None, ref: str | bool | None, config: dict[str, str | None] | None
+) -> tuple[bool, str | None, dict[str, str | None]]:
+    """(sign, target ref, config) with what the caller left open (`sign` None,
+    `ref` True) read from git config (`COMMIT_CONFIG`, unless given)."""
+    if config is None:
+        config = git.config_values(repo.root, list(COMMIT_CONFIG))
+    sign = wants_signing(config) if sign is None else sign
+    ref = target_ref(config) if ref is True else ref
+    return sign, ref if isinstance(ref, str) else None, config
+
+
+def python_identities(config: dict[str, str | None]) -> tuple[bytes, bytes] | None:
+    """`Name <email>` of the author and the committer, as `git commit-tree` would
+    take them from the environment and config; None wherever git's own rules
+    go further (no configured name or email, a date or an encoding set, text
+    git would clean up): the commit is then left to git."""
+    encoding = config.get("i18n.commitencoding", "utf-8")
+    if (encoding or "").lower() not in ("utf-8", "utf8") or os.environ.get("GIT_AUTHOR_DATE") is not None \
+            or os.environ.get("GIT_COMMITTER_DATE") is not None:
+        return None
+    identities = []
+    for role in ("author", "committer"):
+        name = os.environ.get(f"GIT_{role.upper()}_NAME", config.get(f"{role}.name") or config.get("user.name"))
+        email = os.environ.get(f"GIT_{role.upper()}_EMAIL", config.get(f"{role}.email") or config.get("user.email"))
+        if not name or not email or any(value != value.strip(_CRUD) or "<" in value or ">" in value
+                                        or "\n" in value for value in (name, email)):
+            return None
+        identities.append(f"{name} <{email}>".encode(errors="surrogateescape"))
+    return identities[0], identities[1]
+
+
+def _timestamp() -> bytes:
+    """`<seconds> <+hhmm>` now, in the local time zone, as git writes it."""
+    now = int(time.time())
+    offset = time.localtime(now).tm_gmtoff // 60
+    sign = "+" if offset >= 0 else "-"
+    return f"{now} {sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}".encode()
 
 
 def commit_op(
@@ -106,6 +145,7 @@ def commit_op(
     heal: bool = True,
     busy_wait: float = BUSY_WAIT_SECONDS,
     pending: list[str] | None = None,
+    config: dict[str, str | None] | None = None,
 ) -> str | None:
     """Commit the completed record of `op_id`; the new commit's id.
 
@@ -117,16 +157,17 @@ def commit_op(
     `commit.gpgSign` (which `git commit-tree` would ignore); `ref` (True: from
     `kitty-ops.target`) names the ref that gets the commit instead of HEAD.
     `pending`: the older records to heal (default: those `kitty_ops.uncommitted`
-    notes in branch mode, `pending_paths` in ref mode).
+    notes in branch mode, `pending_paths` in ref mode). `config`: the values of
+    `COMMIT_CONFIG`, when the caller read them already.
     """
     repo = _repo(repo_root)
     path = record_relpath(op_id)
     _committable(repo, path)  # refuse an open or invalid Op before taking any lock
-    sign, ref = _settings(repo, sign, ref)
+    sign, ref, config = _settings(repo, sign, ref, config)
     if heal and pending is None:
         pending = noted_paths(repo) if ref is None else pending_paths(repo, ref)
     others = [other for other in pending or () if other < path] if heal else []
-    results = commit_paths(repo, [*others, path], sign=sign, ref=ref, busy_wait=busy_wait)
+    results = commit_paths(repo, [*others, path], sign=sign, ref=ref, busy_wait=busy_wait, config=config)
     for other in others:
         problem = results.get(other)
         if isinstance(problem, KittyOpsError) and not isinstance(problem, NotCompleted):
@@ -150,12 +191,12 @@ def commit_ops(
     left alone; invalid ones are reported."""
     repo = _repo(repo_root)
     paths = [record_relpath(op_id) for op_id in op_ids]
-    sign, ref = _settings(repo, None, True)
+    sign, ref, config = _settings(repo, None, True, None)
     if pending:
         paths += [path for path in pending_paths(repo, ref) if path not in paths and not _is_open(repo, path)]
     if not paths:
         return {}
-    results = commit_paths(repo, paths, sign=sign, ref=ref, busy_wait=busy_wait)
+    results = commit_paths(repo, paths, sign=sign, ref=ref, busy_wait=busy_wait, config=config)
     return {op_id_from_path(path) or path: results[path] for path in paths}
 
 
@@ -176,12 +217,13 @@ def commit_paths(
     sign: bool | None = None,
     ref: str | bool | None = True,
     busy_wait: float = BUSY_WAIT_SECONDS,
+    config: dict[str, str | None] | None = None,
 ) -> dict[str, str | KittyOpsError | None]:
     """Commit each record in `paths` (oldest first), one Op commit each, in one
     hold of the locks, onto HEAD or (ref mode) onto `ref`. `{path: commit id,
     None when the target has it already, or the KittyOpsError that kept it
     out}`. CommitSkipped when nothing can be committed now."""
-    sign, ref = _settings(repo, sign, ref)
+    sign, ref, config = _settings(repo, sign, ref, config)
     env = git.repo_env(repo)
     if ref is None:  # a ref of kitty-ops' own never meets the person's commands
         _refuse_unsafe_state(repo)
@@ -190,7 +232,7 @@ def commit_paths(
         with hold_file(repo.common_dir / COMMIT_LOCK_NAME, COMMIT_LOCK_SECONDS):
             gitlock.remove_dead_temporaries(str(repo.git_dir))
             for _ in range(LAND_ATTEMPTS):
-                with _OpCommits(repo, env, sign, sorted(paths), ref) as batch:
+                with _OpCommits(repo, env, sign, sorted(paths), ref, config) as batch:
                     batch.prepare()
                     if batch.tip == batch.head or batch.land():
                         _forget_landed(repo, batch.results)
@@ -392,8 +434,10 @@ class _OpCommits:
     commits were made from, and to move both.
     """
 
-    def __init__(self, repo: git.Repo, env: dict[str, str], sign: bool, paths: list[str], ref: str | None) -> None:
+    def __init__(self, repo: git.Repo, env: dict[str, str], sign: bool, paths: list[str], ref: str | None,
+                 config: dict[str, str | None]) -> None:
         self.repo = repo
+        self.identities = None if sign else python_identities(config)
         self.ref = ref  # None: HEAD, its index and work tree; else a ref of kitty-ops' own
         self.env = env
         self.sign = sign
@@ -407,9 +451,10 @@ class _OpCommits:
         self.tree_index = gitlock.temporary_index_path(self.git_dir)
         self.objects_dir = str(repo.common_dir / "objects")
         self.native = False
-        self.root_tree = b""
-        self.events_entries: dict[bytes, tuple[bytes, bytes]] = {}
+        self.root = objects.TreeEdit(b"")
+        self.events = objects.TreeEdit(b"")
         self.new_index = gitlock.temporary_index_path(self.git_dir)
+        self.index_update: git.Running | None = None  # the update-index of the copy, still running
         self.head: str | None = None
         self.tip: str | None = None
         self.last_subject = ""
@@ -418,6 +463,8 @@ class _OpCommits:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if self.index_update is not None:
+            git.finish(self.index_update, check=False)
         _remove(self.tree_index)
         _remove(self.new_index)
 
@@ -431,13 +478,11 @@ class _OpCommits:
                 return
         self.head = _ref_commit(self.repo, self.ref) if self.ref else _head_commit(self.repo)
         self.tip = self.head
-        # SHA-1 repositories: the `kitty-ops` tree is read once and its entries looked
-        # up here (git would inflate and scan it again for every `<commit>:<path>`),
-        # and the two trees on the path are edited here (`kitty_ops.objects`); others,
-        # and a first commit, go through git and a temporary index.
-        trees = [f"{self.head}^{{tree}}", f"{self.head}:{EVENTS_DIR}"] if self.head else []
-        found = git.read_objects(self.repo.root, trees, env=self.env) if self.head and len(self.head) == 40 else {}
-        self.native = bool(found) and self._take_trees(found, trees)
+        # SHA-1 repositories: HEAD's trees are read from the object store where they
+        # are loose (as the last commit left them), else from git once, and the
+        # `kitty-ops` tree's entries are looked up and edited here (`objects.TreeEdit`);
+        # others, and a first commit, go through git and a temporary index.
+        self.native = bool(self.head) and len(self.head or "") == 40 and self._take_trees(self.head or "")
         if self.native:
             self.in_head = self._blobs_in_head([*shared, *self.paths])
         else:
@@ -453,7 +498,7 @@ class _OpCommits:
             except KittyOpsError as exc:
                 self.results[path] = exc
         if self.tip != self.head and self.ref is None:
-            self._prepare_index()
+            self._prepare_index(wait=False)  # runs while `land` takes the lock
 
     def _commit_one(self, path: str) -> str | None:
         content, started, completed = _read_record(self.repo, path, self.read_at)
@@ -483,22 +528,47 @@ class _OpCommits:
         self.index_entries.update(blobs)
         return commit
 
-    def _take_trees(self, found: dict[str, tuple[str, str, bytes] | None], specs: list[str]) -> bool:
-        root, events = (found.get(spec) for spec in specs)
-        if root is None or (events is not None and events[1] != "tree"):
-            return False  # a `kitty-ops` that is not a directory: git reports it
-        self.root_tree = root[2]
-        self.events_entries = objects.entries_of(events[2] if events else None)
+    def _take_trees(self, head: str) -> bool:
+        """Read HEAD's root and `kitty-ops` trees; False when git must do the work."""
+        trees = self._loose_trees(head)
+        if trees is None:
+            specs = [f"{head}^{{tree}}", f"{head}:{EVENTS_DIR}"]
+            found = git.read_objects(self.repo.root, specs, env=self.env)
+            root, events = (found.get(spec) for spec in specs)
+            if root is None or (events is not None and events[1] != "tree"):
+                return False  # a `kitty-ops` that is not a directory: git reports it
+            trees = root[2], events[2] if events else b""
+        self.root, self.events = objects.TreeEdit(trees[0]), objects.TreeEdit(trees[1])
         return True
+
+    def _loose_trees(self, head: str) -> tuple[bytes, bytes] | None:
+        commit = objects.read_loose(self.objects_dir, head)
+        if commit is None or commit[0] != b"commit" or not commit[1].startswith(b"tree "):
+            return None
+        root = objects.read_loose(self.objects_dir, commit[1][5:45].decode())
+        if root is None or root[0] != b"tree":
+            return None
+        entry = objects.TreeEdit(root[1]).get(EVENTS_DIR.encode())
+        if entry is None:
+            return root[1], b""
+        events = objects.read_loose(self.objects_dir, entry[1].hex()) if entry[0] == objects.TREE_MODE else None
+        return (root[1], events[1]) if events is not None and events[0] == b"tree" else None
 
     def _blobs_in_head(self, paths: list[str]) -> dict[str, tuple[str, str, bytes] | None]:
         """`{path: (blob id, "blob", content)}` of HEAD's files among `paths`, by blob id."""
         ids: dict[str, str] = {}
         for path in paths:
-            entry = self.events_entries.get(path.split("/", 1)[1].encode(errors="surrogateescape"))
+            entry = self.events.get(path.split("/", 1)[1].encode(errors="surrogateescape"))
             if entry is not None and entry[0] in (objects.BLOB_MODE, b"100755"):
                 ids[path] = entry[1].hex()
-        contents = git.read_objects(self.repo.root, sorted(set(ids.values())), env=self.env) if ids else {}
+        contents: dict[str, tuple[str, str, bytes] | None] = {}
+        for oid in set(ids.values()):
+            loose = objects.read_loose(self.objects_dir, oid)
+            if loose is not None and loose[0] == b"blob":
+                contents[oid] = (oid, "blob", loose[1])
+        missing = sorted(set(ids.values()) - set(contents))
+        if missing:
+            contents.update(git.read_objects(self.repo.root, missing, env=self.env))
         return {path: contents.get(ids[path]) if path in ids else None for path in paths}
 
     def _store_blob(self, data: bytes) -> str:
@@ -512,13 +582,14 @@ class _OpCommits:
             self._git(["update-index", "--add", "--index-info"], input=git.index_info(blobs), index=self.tree_index)
             return self._git(["write-tree"], index=self.tree_index).strip()
         for path, blob in blobs.items():
-            self.events_entries[path.split("/", 1)[1].encode()] = (objects.BLOB_MODE, bytes.fromhex(blob))
-        events = objects.write(self.objects_dir, b"tree", objects.build_tree(self.events_entries))
-        self.root_tree = objects.tree_with(self.root_tree, {EVENTS_DIR.encode(): (objects.TREE_MODE, events)})
-        return objects.write(self.objects_dir, b"tree", self.root_tree)
+            self.events.set(path.split("/", 1)[1].encode(), objects.BLOB_MODE, bytes.fromhex(blob))
+        events = objects.write(self.objects_dir, b"tree", self.events.data())
+        self.root.set(EVENTS_DIR.encode(), objects.TREE_MODE, bytes.fromhex(events))
+        return objects.write(self.objects_dir, b"tree", self.root.data())
 
-    def _prepare_index(self) -> None:
-        """The real index with the Op's entries, in a copy; remembers which index it copied."""
+    def _prepare_index(self, wait: bool = True) -> None:
+        """The real index with the Op's entries, in a copy; remembers which index it
+        copied. Without `wait` its last git call is left running (`_index_ready`)."""
         self.index_copied = _copy(self.index_path, self.new_index)
         entries = dict(self.index_entries)
         if LIFECYCLE_LOG_RELATIVE_PATH in entries and self._lifecycle_staged_by_user():
@@ -531,7 +602,19 @@ class _OpCommits:
         if by_blob:
             self._git(["update-index", "--add", "--index-info"], input=git.index_info(by_blob), index=self.new_index)
         if unchanged:
-            self._git(["update-index", "--add", "--", *unchanged], index=self.new_index)
+            self.index_update = git.start(["update-index", "--add", "--", *unchanged], self.repo.root,
+                                          env={**self.env, "GIT_INDEX_FILE": self.new_index})
+            if wait:
+                self._index_ready()
+
+    def _index_ready(self) -> None:
+        """Wait for the copy's update-index, if one is running."""
+        running, self.index_update = self.index_update, None
+        if running is not None:
+            try:
+                git.finish(running)
+            except git.GitError as exc:
+                raise CommitSkipped(_explain(exc)) from None
 
     def _lifecycle_staged_by_user(self) -> bool:
         staged = git.read_objects(self.repo.root, [f":{LIFECYCLE_LOG_RELATIVE_PATH}"],
@@ -551,6 +634,7 @@ class _OpCommits:
         with _index_lock(self.repo):
             if _head_commit(self.repo) != self.head:
                 return False
+            self._index_ready()
             if _identity(self.index_path) != self.index_copied:
                 self._prepare_index()  # the index changed meanwhile: copy it again (rare)
             self._git(["update-ref", "-m", f"commit: {self.last_subject}", "HEAD", self.tip or "", self.head or _ZERO])
@@ -560,9 +644,14 @@ class _OpCommits:
         return True
 
     def _commit_tree(self, tree: str, message: str) -> str:
+        self.last_subject = message.splitlines()[0]
+        if self.native and self.identities is not None:  # what `git commit-tree` would write
+            stamp = _timestamp()
+            author, committer = (identity + b" " + stamp for identity in self.identities)
+            data = objects.commit_object(tree, [self.tip] if self.tip else [], author, committer, message.encode())
+            return objects.write(self.objects_dir, b"commit", data)
         parents = ["-p", self.tip] if self.tip else []
         signing = ["-S"] if self.sign else []
-        self.last_subject = message.splitlines()[0]
         try:
             return git.output(["commit-tree", tree, *parents, *signing, "-m", message], self.repo.root,
                               env=self.env, replace_env=True)

@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kitty_ops import events, index, owners
+from kitty_ops import events, git, index, owners
 from kitty_ops.errors import UnsafePath
 from kitty_ops.exclude import ensure_local_files_excluded
 from kitty_ops.layout import INDEX_PATH, safe_record_path
-from kitty_ops.propagator import propagate
+from kitty_ops.propagator import propagate, start_settings
 from kitty_ops.ulid import new_ulid
 from kitty_ops.warn import warn
 from kitty_ops.writer import write_completed, write_started
@@ -53,7 +53,7 @@ def _now() -> str:
 
 
 def _note_uncommitted(repo_root: Path | str, op_id: str) -> None:
-    from kitty_ops import git, uncommitted
+    from kitty_ops import uncommitted
 
     repo = git.find_repo(repo_root)
     if repo is not None:
@@ -117,10 +117,16 @@ def complete_invocation(
     if commit_sha:
         links.append(events.commit_link(op_id, at, commit_sha))
     _note_uncommitted(repo_root, op_id)  # before the line: a crash after it leaves the note
-    started = write_completed(repo_root, completed, links)
+    settings = start_settings(repo_root) if commit else None  # git reads config while the line is written
+    try:
+        started = write_completed(repo_root, completed, links)
+    except BaseException:
+        if settings is not None:
+            git.finish(settings, check=False)
+        raise
     owners.forget_owner(repo_root, op_id)
     if not commit:
         return Completion(completed, path, None, "--no-commit")
     label = f"Op {op_id} ({started.get('profile_id')}/{started.get('action')})"
-    result = propagate(repo_root, op_id, label)
+    result = propagate(repo_root, op_id, label, settings)
     return Completion(completed, path, result.commit, result.problem)

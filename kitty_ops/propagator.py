@@ -14,10 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kitty_ops import git
-from kitty_ops.commit import SIGN_CONFIG, commit_op, stage_op_files, target_ref, wants_signing
+from kitty_ops.commit import COMMIT_CONFIG, commit_op, stage_op_files
 from kitty_ops.errors import KittyOpsError, UnsafePath
 from kitty_ops.exclude import ensure_local_files_excluded
-from kitty_ops.layout import PROPAGATION_ERRORS_PATH, TARGET_CONFIG, record_relpath
+from kitty_ops.layout import PROPAGATION_ERRORS_PATH, record_relpath
 from kitty_ops.safefs import open_in_events_dir
 from kitty_ops.settings import HOOK_TIMEOUT, POST_COMPLETE_HOOK, check_hook_command, hook_timeout
 from kitty_ops.warn import warn
@@ -47,15 +47,21 @@ def configured_hook(repo_root: Path | str, config: dict[str, str | None] | None 
     return config.get(HOOK_CONFIG.lower())
 
 
-def propagate(repo_root: Path | str, op_id: str, label: str) -> Propagation:
-    """Stage and commit a completed record; `label` names the Op in warnings."""
-    config = git.config_values(repo_root, [HOOK_CONFIG, SIGN_CONFIG, TARGET_CONFIG])
+def start_settings(repo_root: Path | str) -> git.Running:
+    """Start reading the config `propagate` needs (it runs while the record is written)."""
+    return git.start(git.config_args([HOOK_CONFIG, *COMMIT_CONFIG]), repo_root)
+
+
+def propagate(repo_root: Path | str, op_id: str, label: str, settings: git.Running | None = None) -> Propagation:
+    """Stage and commit a completed record; `label` names the Op in warnings;
+    `settings`: the query of `start_settings`, when one was started."""
+    config = git.parse_config(git.finish(settings or start_settings(repo_root), check=False))  # 1: none set
     hook = configured_hook(repo_root, config)
     try:
         if hook:
             _run_custom_hook(repo_root, op_id, hook)
             return Propagation()
-        return Propagation(commit=commit_op(repo_root, op_id, sign=wants_signing(config), ref=target_ref(config)))
+        return Propagation(commit=commit_op(repo_root, op_id, config=config))
     except KittyOpsError as exc:
         problem = str(exc)
     except OSError as exc:

@@ -445,3 +445,48 @@ def test_records_whose_stat_data_changed_are_not_taken_for_pending(committed_rep
         handle.write(json.dumps({"event": "commit_link", "invocation_id": done[0], "at": "2026-12-01T00:00:00+00:00",
                                  "sha": "abc"}) + "\n")
     assert commit_module.pending_paths(repo) == [f"kitty-ops/{grown.name}"]
+
+
+def _commit_tree_as_git(repo: Path, rev: str) -> str:
+    """What `git commit-tree` makes of `rev`'s tree, parent, message, author and dates."""
+    fields = git(repo, "log", "-1", "--format=%T%n%P%n%an%n%ae%n%ad%n%cn%n%ce%n%cd", "--date=raw", rev).splitlines()
+    tree, parent, author, author_email, author_date, committer, committer_email, committer_date = fields
+    message = subprocess.run(["git", "log", "-1", "--format=%B", rev], cwd=repo, capture_output=True,
+                             text=True).stdout[:-1]
+    env = {**os.environ, "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": author_email, "GIT_AUTHOR_DATE": author_date,
+           "GIT_COMMITTER_NAME": committer, "GIT_COMMITTER_EMAIL": committer_email,
+           "GIT_COMMITTER_DATE": committer_date}
+    return subprocess.run(["git", "commit-tree", tree, "-p", parent, "-m", message], cwd=repo, env=env,
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_the_op_commit_written_by_kitty_ops_is_byte_for_byte_the_one_git_would_write(committed_repo):
+    op_id = op(committed_repo)
+    commit = complete_invocation(committed_repo, op_id).commit
+    assert commit == git(committed_repo, "rev-parse", "HEAD")
+    assert _commit_tree_as_git(committed_repo, "HEAD") == commit
+    assert git(committed_repo, "log", "-1", "--format=%an <%ae>|%cn <%ce>") == (
+        "Test Author <test@example.com>|Test Author <test@example.com>")
+    assert git(committed_repo, "fsck", "--strict", "--no-dangling") == ""
+
+
+def test_identities_and_dates_git_would_treat_specially_are_left_to_git(committed_repo, monkeypatch):
+    git(committed_repo, "config", "user.name", "  Ann Example.  ")  # git trims the crud: kitty-ops does not guess
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "1700000000 +0200")
+    complete_invocation(committed_repo, op(committed_repo))
+    assert git(committed_repo, "log", "-1", "--format=%an|%cd", "--date=raw") == "Ann Example|1700000000 +0200"
+    assert git(committed_repo, "fsck", "--strict", "--no-dangling") == ""
+
+
+def test_an_op_commit_on_a_packed_repository_reads_its_trees_from_git(committed_repo):
+    first = op(committed_repo)
+    complete_invocation(committed_repo, first)
+    git(committed_repo, "gc", "-q", "--prune=now")
+    assert not [path for path in (committed_repo / ".git" / "objects").glob("??/*")]  # nothing loose
+    second = op(committed_repo, action="review")
+    complete_invocation(committed_repo, second)
+    tracked = git(committed_repo, "ls-tree", "-r", "--name-only", "HEAD").splitlines()
+    assert {f"kitty-ops/{first}.jsonl", f"kitty-ops/{second}.jsonl", "README.md"} <= set(tracked)
+    assert files_in(committed_repo) == [f"kitty-ops/{second}.jsonl"]
+    assert git(committed_repo, "status", "--porcelain") == ""
+    assert git(committed_repo, "fsck", "--strict", "--no-dangling") == ""
