@@ -24,12 +24,23 @@ BLOB_MODE = b"100644"
 
 def write(objects_dir: str, kind: bytes, data: bytes) -> str:
     """Store an object of `kind` (b"blob", b"tree") with `data`; its id."""
+    oid, body = hashed(kind, data)
+    store(objects_dir, oid, body)
+    return oid
+
+
+def hashed(kind: bytes, data: bytes) -> tuple[str, bytes]:
+    """(id, body) of an object: what `store` writes, named before it is written."""
     body = b"%s %d\0" % (kind, len(data)) + data
-    oid = _sha1(body).hexdigest()
+    return _sha1(body).hexdigest(), body
+
+
+def store(objects_dir: str, oid: str, body: bytes) -> None:
+    """Write the object `hashed` made, unless the store has it."""
     directory = os.path.join(objects_dir, oid[:2])
     path = os.path.join(directory, oid[2:])
     if os.path.exists(path):
-        return oid
+        return
     os.makedirs(directory, exist_ok=True)
     temporary = os.path.join(directory, f"tmp_obj_kitty_ops_{os.getpid()}_{time.monotonic_ns()}")
     with open(temporary, "xb") as handle:
@@ -41,7 +52,6 @@ def write(objects_dir: str, kind: bytes, data: bytes) -> str:
         pass  # another process stored the same object meanwhile
     finally:
         os.unlink(temporary)
-    return oid
 
 
 def _sha1(data: bytes) -> Any:
