@@ -30,8 +30,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
-from pathlib import Path
 
 from kitty_ops import busy, git, gitlock, lifecycle, objects, safefs, uncommitted
 from kitty_ops.errors import CommitSkipped, KittyOpsError
@@ -50,6 +48,8 @@ from kitty_ops.warn import warn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
     from typing import Any
 
 COMMIT_LOCK_NAME = "kitty-ops-commit.lock"
@@ -102,7 +102,7 @@ def _settings(
     """(sign, target ref, config) with what the caller left open (`sign` None,
     `ref` True) read from git config (`COMMIT_CONFIG`, unless given)."""
     if config is None:
-        config = git.config_values(repo.root, list(COMMIT_CONFIG))
+        config = git.config_values(repo.top, list(COMMIT_CONFIG))
     sign = wants_signing(config) if sign is None else sign
     ref = target_ref(config) if ref is True else ref
     return sign, ref if isinstance(ref, str) else None, config
@@ -229,8 +229,8 @@ def commit_paths(
         _refuse_unsafe_state(repo)
         _wait_until_quiet(repo, busy_wait)  # before queueing for the lock: agents wait side by side
     try:
-        with hold_file(repo.common_dir / COMMIT_LOCK_NAME, COMMIT_LOCK_SECONDS):
-            gitlock.remove_dead_temporaries(str(repo.git_dir))
+        with hold_file(os.path.join(repo.common_path, COMMIT_LOCK_NAME), COMMIT_LOCK_SECONDS):
+            gitlock.remove_dead_temporaries(repo.git_path)
             for _ in range(LAND_ATTEMPTS):
                 with _OpCommits(repo, env, sign, sorted(paths), ref, config) as batch:
                     batch.prepare()
@@ -244,14 +244,14 @@ def commit_paths(
 
 def noted_paths(repo: git.Repo) -> list[str]:
     """The records of completions noted as not committed yet (`kitty_ops.uncommitted`)."""
-    return [record_relpath(op_id) for op_id in uncommitted.noted(str(repo.git_dir))]
+    return [record_relpath(op_id) for op_id in uncommitted.noted(repo.git_path)]
 
 
 def _forget_landed(repo: git.Repo, results: dict[str, str | KittyOpsError | None]) -> None:
     """Drop the notes of records now in the target (or no longer in the work tree)."""
     done = [op_id_from_path(path) or "" for path, outcome in results.items()
             if not isinstance(outcome, KittyOpsError) or isinstance(outcome, NoSuchRecord)]
-    uncommitted.forget(str(repo.git_dir), [op_id for op_id in done if op_id])
+    uncommitted.forget(repo.git_path, [op_id for op_id in done if op_id])
 
 
 def pending_paths(repo: git.Repo, ref: str | None = None, every_change: bool = False) -> list[str]:
@@ -269,10 +269,10 @@ def start_pending_queries(repo: git.Repo) -> list[git.Running]:
     env = git.repo_env(repo)
     pathspec = f":(top){EVENTS_DIR}/"
     return [
-        git.start(["ls-files", "--others", "-z", "--", pathspec], repo.root, env=env),  # untracked
-        git.start(["diff-files", "--name-only", "-z", "--", pathspec], repo.root, env=env),  # changed
+        git.start(["ls-files", "--others", "-z", "--", pathspec], repo.top, env=env),  # untracked
+        git.start(["diff-files", "--name-only", "-z", "--", pathspec], repo.top, env=env),  # changed
         git.start(["diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=AM", "--", pathspec],
-                  repo.root, env=env),  # staged by hand
+                  repo.top, env=env),  # staged by hand
     ]
 
 
@@ -294,12 +294,12 @@ def _grown(repo: git.Repo, changed: list[str]) -> list[str]:
     if not changed:
         return []
     stdin = "".join(f":{path}\n" for path in changed).encode(errors="surrogateescape")
-    raw = git.run(["cat-file", "--batch-check=%(objectsize)"], repo.root, input=stdin, env=git.repo_env(repo),
+    raw = git.run(["cat-file", "--batch-check=%(objectsize)"], repo.top, input=stdin, env=git.repo_env(repo),
                   replace_env=True).stdout.decode().split("\n")
     grown = []
     for path, size in zip(changed, raw, strict=False):
         try:
-            on_disk = os.lstat(repo.root / path).st_size
+            on_disk = os.lstat(os.path.join(repo.top, path)).st_size
         except OSError:
             continue  # deleted in the work tree: nothing to commit
         if not size.isdigit() or int(size) != on_disk:
@@ -310,14 +310,15 @@ def _grown(repo: git.Repo, changed: list[str]) -> list[str]:
 def _pending_against_ref(repo: git.Repo, ref: str, env: dict[str, str]) -> list[str]:
     committed: dict[str, int] = {}
     if _ref_commit(repo, ref):
-        raw = git.run(["ls-tree", "-r", "-l", "-z", ref, "--", f"{EVENTS_DIR}/"], repo.root, env=env,
+        raw = git.run(["ls-tree", "-r", "-l", "-z", ref, "--", f"{EVENTS_DIR}/"], repo.top, env=env,
                       replace_env=True).stdout
         for entry in git.split_z(raw):
             meta, _, path = entry.partition("\t")
             size = meta.split()[-1]
             committed[path] = int(size) if size.isdigit() else -1
     found = []
-    for item in os.scandir(repo.root / EVENTS_DIR) if (repo.root / EVENTS_DIR).is_dir() else ():
+    events_dir = os.path.join(repo.top, EVENTS_DIR)
+    for item in os.scandir(events_dir) if os.path.isdir(events_dir) else ():
         record = f"{EVENTS_DIR}/{item.name}"
         if (op_id_from_path(record) and item.is_file(follow_symlinks=False)
                 and committed.get(record) != item.stat(follow_symlinks=False).st_size):
@@ -339,7 +340,7 @@ def _read_record(
     otherwise. `read_at` gets the file's identity as it was read."""
     op_id = op_id_from_path(path) or path
     try:
-        content, identity = safefs.read_events_file_stat(repo.root, path.rsplit("/", 1)[-1])
+        content, identity = safefs.read_events_file_stat(repo.top, path.rsplit("/", 1)[-1])
         if read_at is not None:
             read_at[path] = identity
     except FileNotFoundError:
@@ -375,7 +376,7 @@ _LATER = "the post-commit hook or the next Op commit commits it"
 
 
 def _busy_reason(repo: git.Repo, running: dict[int, str] | None = None) -> str | None:
-    running = busy.busy_pids(str(repo.root), str(repo.git_dir)) if running is None else running
+    running = busy.busy_pids(repo.top, repo.git_path) if running is None else running
     if not running:
         return None
     return f"{next(iter(running.values()))} is running in this work tree; {_LATER}"
@@ -385,7 +386,7 @@ def _wait_until_quiet(repo: git.Repo, busy_wait: float) -> None:
     """Wait up to `busy_wait` seconds for the person's HEAD-moving git commands
     to end; CommitSkipped (and word left for the post-commit hook) if they do
     not, and at once when this process runs inside one of them (its hook)."""
-    running: dict[int, str] | None = busy.busy_pids(str(repo.root), str(repo.git_dir))
+    running: dict[int, str] | None = busy.busy_pids(repo.top, repo.git_path)
     if running:
         inside = set(running) & set(busy.ancestors())
         if inside:
@@ -393,7 +394,7 @@ def _wait_until_quiet(repo: git.Repo, busy_wait: float) -> None:
     deadline = time.monotonic() + busy_wait
     while (reason := _busy_reason(repo, running)) is not None:
         if time.monotonic() >= deadline:
-            busy.note_waiting(str(repo.git_dir))
+            busy.note_waiting(repo.git_path)
             raise CommitSkipped(reason)
         time.sleep(0.02)
         running = None
@@ -409,13 +410,13 @@ class _index_lock:
 
     def __enter__(self) -> gitlock.IndexLock:
         try:
-            lock = gitlock.acquire(str(self.repo.git_dir), INDEX_LOCK_SECONDS)
+            lock = gitlock.acquire(self.repo.git_path, INDEX_LOCK_SECONDS)
         except gitlock.LockHeld as exc:
             raise CommitSkipped(str(exc)) from None
         reason = _busy_reason(self.repo)
         if reason is not None:
             lock.release()
-            busy.note_waiting(str(self.repo.git_dir))
+            busy.note_waiting(self.repo.git_path)
             raise CommitSkipped(reason)
         self.lock = lock
         return lock
@@ -442,14 +443,14 @@ class _OpCommits:
         self.env = env
         self.sign = sign
         self.paths = paths
-        self.git_dir = str(repo.git_dir)
+        self.git_dir = repo.git_path
         self.index_path = os.path.join(self.git_dir, "index")
         self.results: dict[str, str | KittyOpsError | None] = {}
         self.index_entries: dict[str, str] = {}  # path -> blob, for the real index
         self.read_at: dict[str, tuple[int, int, int]] = {}  # path -> identity of the file as committed
         self.lifecycle_lines = b""
         self.tree_index = gitlock.temporary_index_path(self.git_dir)
-        self.objects_dir = str(repo.common_dir / "objects")
+        self.objects_dir = os.path.join(repo.common_path, "objects")
         self.native = False
         self.root = objects.TreeEdit(b"")
         self.events = objects.TreeEdit(b"")
@@ -472,7 +473,7 @@ class _OpCommits:
     def prepare(self) -> None:
         shared = [LIFECYCLE_LOG_RELATIVE_PATH, GITATTRIBUTES_PATH]
         for path in shared:
-            reason = safefs.unsafe_reason(self.repo.root / path)
+            reason = safefs.unsafe_reason(os.path.join(self.repo.top, path))
             if reason:
                 problem = KittyOpsError(f"{path} is {reason}; kitty-ops commits nothing next to it")
                 self.results = {record: problem for record in self.paths}
@@ -488,7 +489,7 @@ class _OpCommits:
             self.in_head = self._blobs_in_head([*shared, *self.paths])
         else:
             specs = [f"{self.head}:{path}" for path in [*shared, *self.paths]] if self.head else []
-            by_spec = git.read_objects(self.repo.root, specs, env=self.env) if specs else {}
+            by_spec = git.read_objects(self.repo.top, specs, env=self.env) if specs else {}
             self.in_head = {path: by_spec.get(f"{self.head}:{path}") for path in [*shared, *self.paths]}
         self.lifecycle = self.in_head[LIFECYCLE_LOG_RELATIVE_PATH]
         if not self.native:
@@ -546,7 +547,7 @@ class _OpCommits:
         trees = self._loose_trees(head)
         if trees is None:
             specs = [f"{head}^{{tree}}", f"{head}:{EVENTS_DIR}"]
-            found = git.read_objects(self.repo.root, specs, env=self.env)
+            found = git.read_objects(self.repo.top, specs, env=self.env)
             root, events = (found.get(spec) for spec in specs)
             if root is None or (events is not None and events[1] != "tree"):
                 return False  # a `kitty-ops` that is not a directory: git reports it
@@ -581,7 +582,7 @@ class _OpCommits:
                 contents[oid] = (oid, "blob", loose[1])
         missing = sorted(set(ids.values()) - set(contents))
         if missing:
-            contents.update(git.read_objects(self.repo.root, missing, env=self.env))
+            contents.update(git.read_objects(self.repo.top, missing, env=self.env))
         return {path: contents.get(ids[path]) if path in ids else None for path in paths}
 
     def _store_blob(self, data: bytes) -> str:
@@ -610,12 +611,12 @@ class _OpCommits:
         # Files unchanged since they were read go in from the work tree, so that
         # the index has their stat data and git sees them clean; the rest by blob.
         unchanged = [path for path in entries if path in self.read_at
-                     and safefs.identity(self.repo.root / path) == self.read_at[path]]
+                     and safefs.identity(os.path.join(self.repo.top, path)) == self.read_at[path]]
         by_blob = {path: blob for path, blob in entries.items() if path not in unchanged}
         if by_blob:
             self._git(["update-index", "--add", "--index-info"], input=git.index_info(by_blob), index=self.new_index)
         if unchanged:
-            self.index_update = git.start(["update-index", "--add", "--", *unchanged], self.repo.root,
+            self.index_update = git.start(["update-index", "--add", "--", *unchanged], self.repo.top,
                                           env={**self.env, "GIT_INDEX_FILE": self.new_index})
             if wait:
                 self._index_ready()
@@ -630,7 +631,7 @@ class _OpCommits:
                 raise CommitSkipped(_explain(exc)) from None
 
     def _lifecycle_staged_by_user(self) -> bool:
-        staged = git.read_objects(self.repo.root, [f":{LIFECYCLE_LOG_RELATIVE_PATH}"],
+        staged = git.read_objects(self.repo.top, [f":{LIFECYCLE_LOG_RELATIVE_PATH}"],
                                   env={**self.env, "GIT_INDEX_FILE": self.new_index})
         staged_blob = (staged[f":{LIFECYCLE_LOG_RELATIVE_PATH}"] or (None,))[0]
         head = self.in_head[LIFECYCLE_LOG_RELATIVE_PATH]
@@ -667,7 +668,7 @@ class _OpCommits:
         parents = ["-p", self.tip] if self.tip else []
         signing = ["-S"] if self.sign else []
         try:
-            return git.output(["commit-tree", tree, *parents, *signing, "-m", message], self.repo.root,
+            return git.output(["commit-tree", tree, *parents, *signing, "-m", message], self.repo.top,
                               env=self.env, replace_env=True)
         except git.GitError as exc:
             if "gpg" in exc.stderr.lower() or "sign" in exc.stderr.lower():
@@ -678,7 +679,7 @@ class _OpCommits:
     def _git(self, args: list[str], *, input: bytes | None = None, index: str | None = None) -> str:
         env = {**self.env, "GIT_INDEX_FILE": index} if index else self.env
         try:
-            result = git.run(args, self.repo.root, input=input, env=env, replace_env=True)
+            result = git.run(args, self.repo.top, input=input, env=env, replace_env=True)
         except git.GitError as exc:
             raise CommitSkipped(_explain(exc)) from None
         return result.stdout.decode(errors="surrogateescape")
@@ -696,12 +697,12 @@ def _head_commit(repo: git.Repo) -> str | None:
 def _ref_commit(repo: git.Repo, ref: str) -> str | None:
     """The commit `ref` (a full ref name) points at, from the ref files; None when absent."""
     try:
-        with open(repo.common_dir / ref, "rb") as handle:
+        with open(os.path.join(repo.common_path, ref), "rb") as handle:
             return handle.read().decode().strip() or None
     except FileNotFoundError:
         pass
     try:
-        with open(repo.common_dir / "packed-refs", "rb") as handle:
+        with open(os.path.join(repo.common_path, "packed-refs"), "rb") as handle:
             for line in handle:
                 oid, _, name = line.decode(errors="replace").strip().partition(" ")
                 if name == ref:
@@ -723,7 +724,7 @@ def _read_optional(repo: git.Repo, path: str, read_at: dict[str, tuple[int, int,
     """A file under kitty-ops/ read without following links; None when absent.
     A link or special file there is refused: nothing is committed next to it."""
     try:
-        content, identity = safefs.read_events_file_stat(repo.root, path.rsplit("/", 1)[-1])
+        content, identity = safefs.read_events_file_stat(repo.top, path.rsplit("/", 1)[-1])
         if read_at is not None:
             read_at[path] = identity
         return content
@@ -737,7 +738,7 @@ def _append_working_log(repo: git.Repo, lines: bytes, committed: bytes) -> None:
     """Put the lifecycle lines just committed into the working file too."""
     name = LIFECYCLE_LOG_RELATIVE_PATH.rsplit("/", 1)[-1]
     try:
-        fd = safefs.open_in_events_dir(repo.root, name, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        fd = safefs.open_in_events_dir(repo.top, name, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     except OSError as exc:
         warn("could not write %s: %s", LIFECYCLE_LOG_RELATIVE_PATH, exc.strerror or exc)
         return
@@ -804,15 +805,15 @@ def stage_op_files(repo_root: Path | str, op_id: str) -> None:
     post-completion hook that commits it itself."""
     repo = _repo(repo_root)
     path = record_relpath(op_id)
-    content = safefs.read_events_file(repo.root, path.rsplit("/", 1)[-1])
+    content = safefs.read_events_file(repo.top, path.rsplit("/", 1)[-1])
     entries = {path: content}
     attributes = _read_optional(repo, GITATTRIBUTES_PATH)
     if attributes is not None:
         entries[GITATTRIBUTES_PATH] = attributes
     env = git.repo_env(repo)
-    blobs = {name: git.run(["hash-object", "-w", "--stdin"], repo.root, input=data, env=env, replace_env=True)
+    blobs = {name: git.run(["hash-object", "-w", "--stdin"], repo.top, input=data, env=env, replace_env=True)
              .stdout.decode().strip() for name, data in entries.items()}
-    git.run(["update-index", "--add", "--index-info"], repo.root, input=git.index_info(blobs), env=env,
+    git.run(["update-index", "--add", "--index-info"], repo.top, input=git.index_info(blobs), env=env,
             replace_env=True)
 
 

@@ -1,11 +1,13 @@
 """Keeping this clone's local files (index, error log) out of git via info/exclude."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from kitty_ops import git
 from kitty_ops.layout import LOCAL_PATHS
 from kitty_ops.warn import warn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 HEADER = "# kitty-ops: caches and diagnostics of this clone, never committed"
 

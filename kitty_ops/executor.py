@@ -7,14 +7,12 @@ as models.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from datetime import datetime, timezone
-from pathlib import Path
 
 from kitty_ops import events, git, index, owners
+from kitty_ops.clock import datetime, timezone
 from kitty_ops.errors import UnsafePath
 from kitty_ops.exclude import ensure_local_files_excluded
-from kitty_ops.layout import INDEX_PATH, safe_record_path
+from kitty_ops.layout import INDEX_PATH, safe_record_file
 from kitty_ops.propagator import propagate, start_settings
 from kitty_ops.ulid import new_ulid
 from kitty_ops.warn import warn
@@ -22,19 +20,28 @@ from kitty_ops.writer import write_completed, write_started
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
     from typing import Any
 
 
 class Completion:
     """What completing an Op did: its completed event, and its Op commit or why none."""
 
-    __slots__ = ("event", "record_path", "commit", "pending_reason")
+    __slots__ = ("event", "record_file", "commit", "pending_reason")
 
-    def __init__(self, event: dict[str, Any], record_path: Path, commit: str | None, pending_reason: str | None):
+    def __init__(self, event: dict[str, Any], record_file: Path | str, commit: str | None,
+                 pending_reason: str | None):
         self.event = event  # the completed event as written
-        self.record_path = record_path
+        self.record_file = str(record_file)
         self.commit = commit  # the Op commit, when one was made
         self.pending_reason = pending_reason  # why the record is not committed
+
+    @property
+    def record_path(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.record_file)
 
     @property
     def invocation_id(self) -> str:
@@ -57,7 +64,7 @@ def _note_uncommitted(repo_root: Path | str, op_id: str) -> None:
 
     repo = git.find_repo(repo_root)
     if repo is not None:
-        uncommitted.note(str(repo.git_dir), op_id)
+        uncommitted.note(repo.git_path, op_id)
 
 
 def _record_owner(repo_root: Path | str, op_id: str, pid: int) -> None:
@@ -87,7 +94,7 @@ def start_invocation(
     write_started(repo_root, started)
     if owner_pid != 0:
         _record_owner(repo_root, started["invocation_id"], os.getpid() if owner_pid is None else owner_pid)
-    if not (Path(repo_root) / INDEX_PATH).exists():
+    if not os.path.exists(os.path.join(repo_root, INDEX_PATH)):
         ensure_local_files_excluded(repo_root)
     if keep_index:
         index.append_entry(repo_root, started)  # last: the index is fresh after it
@@ -110,7 +117,7 @@ def complete_invocation(
     Committing is best effort: when it cannot be done, a WARNING is logged and
     the Completion carries the reason; the completion itself stands.
     """
-    path = safe_record_path(repo_root, op_id)
+    path = safe_record_file(repo_root, op_id)
     at = _now()
     completed = events.completed_event(op_id, at, outcome, closed_by, evidence_ref)
     links = [events.artifact_link(op_id, at, ref) for ref in artifacts]

@@ -72,8 +72,8 @@ def repo_env(repo: Repo) -> dict[str, str]:
     user asked for named explicitly."""
     env = {name: value for name, value in os.environ.items() if name not in HOOK_VARIABLES}
     env.update(_QUIET_ENV)
-    env["GIT_DIR"] = str(repo.git_dir)
-    env["GIT_WORK_TREE"] = str(repo.root)
+    env["GIT_DIR"] = repo.git_path
+    env["GIT_WORK_TREE"] = repo.top
     return env
 
 
@@ -253,14 +253,35 @@ def _last_line(text: str) -> str:
 
 
 class Repo:
-    """A work tree and its git directories."""
+    """A work tree and its git directories: as text (`top`, `git_path`,
+    `common_path`, for the Op's own path, which never imports pathlib) and as
+    Paths (`root`, `git_dir`, `common_dir`)."""
 
-    __slots__ = ("root", "git_dir", "common_dir")
+    __slots__ = ("top", "git_path", "common_path")
 
-    def __init__(self, root: Path, git_dir: Path, common_dir: Path) -> None:
-        self.root = root
-        self.git_dir = git_dir
-        self.common_dir = common_dir
+    def __init__(self, root: str | os.PathLike[str], git_dir: str | os.PathLike[str],
+                 common_dir: str | os.PathLike[str]) -> None:
+        self.top = os.fspath(root)
+        self.git_path = os.fspath(git_dir)
+        self.common_path = os.fspath(common_dir)
+
+    @property
+    def root(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.top)
+
+    @property
+    def git_dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.git_path)
+
+    @property
+    def common_dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.common_path)
 
 
 _found: dict[str, Repo] = {}
@@ -283,10 +304,8 @@ def find_repo(path: Path | str | os.PathLike[str]) -> Repo | None:
     lines = result.stdout.decode(errors="surrogateescape").splitlines()
     if result.returncode != 0 or len(lines) != 3:
         return None
-    from pathlib import Path
-
     root, git_dir, common_dir = lines
-    _found[key] = Repo(Path(root), Path(git_dir), (Path(path) / common_dir).resolve())
+    _found[key] = Repo(root, git_dir, os.path.realpath(os.path.join(path, common_dir)))
     return _found[key]
 
 
@@ -295,12 +314,18 @@ def work_root(directory: Path | str | None = None) -> Path:
     the current directory), or the directory itself outside git."""
     from pathlib import Path
 
+    return Path(work_top(directory))
+
+
+def work_top(directory: Path | str | None = None) -> str:
+    """`work_root` as text."""
     from kitty_ops.errors import InvalidInput
 
-    path = Path(directory) if directory else Path.cwd()
-    if not path.is_dir():
+    path = os.fspath(directory) if directory else os.getcwd()
+    if not os.path.isdir(path):
         raise InvalidInput(f"{directory}: no such directory")
-    return toplevel(path) or path.resolve()
+    repo = find_repo(path)
+    return repo.top if repo else os.path.realpath(path)
 
 
 def toplevel(path: Path | str) -> Path | None:
@@ -311,7 +336,7 @@ def toplevel(path: Path | str) -> Path | None:
 def operation_in_progress(repo: Repo) -> str | None:
     """'a merge', 'a rebase', ... when one is under way in this work tree."""
     for marker, name in IN_PROGRESS_MARKERS:
-        if (repo.git_dir / marker).exists():
+        if os.path.exists(os.path.join(repo.git_path, marker)):
             return name
     return None
 
@@ -319,7 +344,7 @@ def operation_in_progress(repo: Repo) -> str | None:
 def head_branch(repo: Repo) -> str | None:
     """The full ref HEAD points at (`refs/heads/main`), None when detached."""
     try:
-        with open(repo.git_dir / "HEAD", "rb") as handle:
+        with open(os.path.join(repo.git_path, "HEAD"), "rb") as handle:
             head = handle.read(4096).decode(errors="surrogateescape").strip()
         if head.startswith("ref: refs/"):
             return head[len("ref: "):]
@@ -327,20 +352,20 @@ def head_branch(repo: Repo) -> str | None:
             return None
     except OSError:
         pass
-    result = run(["symbolic-ref", "-q", "HEAD"], repo.root, check=False)
+    result = run(["symbolic-ref", "-q", "HEAD"], repo.top, check=False)
     return result.stdout.decode().strip() or None if result.returncode == 0 else None
 
 
 def hash_objects(repo: Repo, paths: list[str]) -> list[str]:
     """Write the work-tree files `paths` to the object store; their blob ids."""
-    return output(["hash-object", "-w", "--", *paths], repo.root).split()
+    return output(["hash-object", "-w", "--", *paths], repo.top).split()
 
 
 def object_ids(repo: Repo, specs: list[str]) -> dict[str, str | None]:
     """The object each spec names (`HEAD^{commit}`, `HEAD:path`), None where
     there is none (an unborn branch, a path HEAD lacks): one git call for all."""
     stdin = "".join(f"{spec}\n" for spec in specs).encode(errors="surrogateescape")
-    raw = run(["cat-file", "--batch-check=%(objectname)"], repo.root, input=stdin).stdout
+    raw = run(["cat-file", "--batch-check=%(objectname)"], repo.top, input=stdin).stdout
     answers = raw.decode(errors="surrogateescape").splitlines()
     return {spec: None if answer.endswith(" missing") else answer for spec, answer in zip(specs, answers, strict=True)}
 

@@ -8,13 +8,10 @@ created, or records checked out by git); otherwise readers use the files and
 """
 from __future__ import annotations
 
-import json
 import os
 import stat
-from collections.abc import Iterator
-from pathlib import Path
 
-from kitty_ops import safefs
+from kitty_ops import jsontext, safefs
 from kitty_ops.errors import UnsafePath
 from kitty_ops.layout import EVENTS_DIR, INDEX_PATH, op_id_from_name
 from kitty_ops.scan import read_scan
@@ -23,6 +20,8 @@ from kitty_ops.warn import warn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
     from typing import Any
 
 INDEX_NAME = INDEX_PATH.rsplit("/", 1)[1]
@@ -36,7 +35,7 @@ def index_entry(started: dict[str, Any]) -> dict[str, Any]:
 
 
 def _line(started: dict[str, Any]) -> bytes:
-    return json.dumps(index_entry(started)).encode() + b"\n"
+    return jsontext.dumps(index_entry(started)).encode() + b"\n"
 
 
 def append_entry(repo_root: Path | str, started: dict[str, Any]) -> bool:
@@ -59,8 +58,8 @@ def append_entry(repo_root: Path | str, started: dict[str, Any]) -> bool:
 def is_fresh(repo_root: Path | str) -> bool:
     """True when the index was written after the last change to `kitty-ops/`."""
     try:
-        index_stat = os.lstat(Path(repo_root) / INDEX_PATH)
-        directory_stat = os.lstat(Path(repo_root) / EVENTS_DIR)
+        index_stat = os.lstat(os.path.join(repo_root, INDEX_PATH))
+        directory_stat = os.lstat(os.path.join(repo_root, EVENTS_DIR))
     except OSError:
         return False
     if not stat.S_ISREG(index_stat.st_mode) or not stat.S_ISDIR(directory_stat.st_mode):
@@ -92,7 +91,7 @@ def _decode_reversed(lines: list[bytes]) -> Iterator[dict[str, Any]]:
         if not raw.strip():
             continue
         try:
-            entry = json.loads(raw)
+            entry = jsontext.loads(raw)
         except ValueError:
             continue
         if isinstance(entry, dict) and is_ulid(entry.get("invocation_id")):
@@ -132,6 +131,8 @@ def rebuild(repo_root: Path | str) -> int:
     the directory's descriptor, so a symlinked index is replaced, never written
     through; UnsafePath when `kitty-ops/` itself is a link.
     """
+    from pathlib import Path
+
     root = Path(repo_root)
     lines = []
     for op_id in record_ids(root):

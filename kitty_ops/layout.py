@@ -1,6 +1,8 @@
 """Where kitty-ops keeps things inside a repository (paths relative to its root)."""
 from __future__ import annotations
 
+import os
+
 from kitty_ops.errors import InvalidInput, UnsafePath
 from kitty_ops.ulid import is_ulid, require_ulid
 
@@ -55,15 +57,23 @@ def op_id_from_name(name: str) -> str | None:
 
 def safe_record_path(repo_root: Path | str, op_id: str) -> Path:
     """The record path of `op_id`, refused when the id or the path is unsafe."""
+    from pathlib import Path
+
+    return Path(safe_record_file(repo_root, op_id))
+
+
+def safe_record_file(repo_root: Path | str, op_id: str) -> str:
+    """`safe_record_path` as text (the Op's own path never imports pathlib)."""
     try:
-        path = record_path(repo_root, op_id)
+        relpath = record_relpath(op_id)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
-    refuse_link(path.parent, EVENTS_DIR)
-    refuse_link(path, f"{EVENTS_DIR}/{path.name}")
+    path = os.path.join(os.fspath(repo_root), relpath)
+    refuse_link(os.path.dirname(path), EVENTS_DIR)
+    refuse_link(path, relpath)
     return path
 
 
-def refuse_link(path: Path, shown: str) -> None:
-    if path.is_symlink():
+def refuse_link(path: Path | str, shown: str) -> None:
+    if os.path.islink(path):
         raise UnsafePath(f"{shown} is a symbolic link; kitty-ops does not write through links")

@@ -8,8 +8,7 @@ stash of unstaged changes can never lose a line.
 """
 from __future__ import annotations
 
-import json
-
+from kitty_ops import jsontext
 from kitty_ops.layout import LIFECYCLE_LOG_RELATIVE_PATH
 
 TYPE_CHECKING = False
@@ -50,4 +49,4 @@ def lines_for(started: dict[str, Any], completed: dict[str, Any]) -> bytes:
         phase_line(started, phase_for_outcome(outcome), completed.get("completed_at", ""),
                    None if outcome == "done" else outcome),
     ]
-    return b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+    return b"".join(jsontext.dumps(line).encode() + b"\n" for line in lines)

@@ -9,12 +9,15 @@ elsewhere (the `Op-Id:` trailers of history, for `kitty-ops log`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from pathlib import Path
 
 from kitty_ops.errors import InvalidInput, UnknownOp
 from kitty_ops.layout import EVENTS_DIR, op_id_from_name
 from kitty_ops.ulid import CROCKFORD, ULID_LENGTH, is_ulid
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
 
 MIN_PREFIX = 8
 _SHOWN_CANDIDATES = 5
@@ -33,7 +36,7 @@ def normalize(text: str) -> str:
 def record_ids(repo_root: Path | str) -> Iterable[str]:
     """The Op ids of the record files in `kitty-ops/` (none when it is missing)."""
     try:
-        with os.scandir(Path(repo_root) / EVENTS_DIR) as entries:
+        with os.scandir(os.path.join(repo_root, EVENTS_DIR)) as entries:
             for entry in entries:
                 op_id = op_id_from_name(entry.name)
                 if op_id:

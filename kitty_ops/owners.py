@@ -15,10 +15,9 @@ Standard library only: the orphans hook imports it.
 """
 from __future__ import annotations
 
-import json
 import os
 
-from kitty_ops import git, processes
+from kitty_ops import git, jsontext, processes
 from kitty_ops.errors import UnsafePath
 from kitty_ops.layout import EVENTS_DIR
 from kitty_ops.ulid import require_ulid
@@ -37,7 +36,7 @@ def owners_dir(repo_root: str | os.PathLike[str]) -> str:
     """Where the owner files of this repository live."""
     repo = git.find_repo(repo_root)
     if repo is not None:
-        return os.path.join(repo.common_dir, OWNERS_SUBDIR)
+        return os.path.join(repo.common_path, OWNERS_SUBDIR)
     return os.path.join(repo_root, LOCAL_OWNERS_DIR)
 
 
@@ -77,7 +76,7 @@ def record_owner(repo_root: str | os.PathLike[str], op_id: str, pid: int) -> dic
     temporary = f"{path}.{os.getpid()}.tmp"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
-        os.write(fd, json.dumps(owner, sort_keys=True).encode() + b"\n")
+        os.write(fd, jsontext.dumps(owner, sort_keys=True).encode() + b"\n")
     finally:
         os.close(fd)
     os.replace(temporary, path)
@@ -99,7 +98,7 @@ def read_owner(directory: str | None, op_id: str) -> dict[str, Any] | None:
         return None
     try:
         with open(_path(directory, op_id), "rb") as handle:
-            owner = json.loads(handle.read(4096))
+            owner = jsontext.loads(handle.read(4096))
     except (OSError, ValueError):
         return None
     return owner if isinstance(owner, dict) and isinstance(owner.get("pid"), int) else None

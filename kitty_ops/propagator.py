@@ -8,12 +8,10 @@ failure is logged at WARNING and appended to `kitty-ops/propagation-errors.jsonl
 """
 from __future__ import annotations
 
-import json
 import os
-from datetime import datetime, timezone
-from pathlib import Path
 
-from kitty_ops import git
+from kitty_ops import git, jsontext
+from kitty_ops.clock import datetime, timezone
 from kitty_ops.commit import COMMIT_CONFIG, commit_op, stage_op_files
 from kitty_ops.errors import KittyOpsError, UnsafePath
 from kitty_ops.exclude import ensure_local_files_excluded
@@ -21,6 +19,10 @@ from kitty_ops.layout import PROPAGATION_ERRORS_PATH, record_relpath
 from kitty_ops.safefs import open_in_events_dir
 from kitty_ops.settings import HOOK_TIMEOUT, POST_COMPLETE_HOOK, check_hook_command, hook_timeout
 from kitty_ops.warn import warn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["PROPAGATION_ERRORS_PATH", "propagate", "configured_hook"]
 
@@ -82,7 +84,7 @@ def _run_custom_hook(repo_root: Path | str, op_id: str, hook: str) -> None:
     env = {
         **os.environ,
         "KITTY_OPS_OP_ID": op_id,
-        "KITTY_OPS_RECORD": str(Path(repo_root) / record_relpath(op_id)),
+        "KITTY_OPS_RECORD": os.path.join(repo_root, record_relpath(op_id)),
         "KITTY_OPS_REPO": str(repo_root),
     }
     try:
@@ -117,10 +119,10 @@ def record_error(repo_root: Path | str, op_id: str, hook: str, error: str) -> No
     }
     name = PROPAGATION_ERRORS_PATH.rsplit("/", 1)[1]
     try:
-        new = not os.path.lexists(Path(repo_root) / PROPAGATION_ERRORS_PATH)
+        new = not os.path.lexists(os.path.join(repo_root, PROPAGATION_ERRORS_PATH))
         fd = open_in_events_dir(repo_root, name, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         try:
-            os.write(fd, (json.dumps(line) + "\n").encode())
+            os.write(fd, (jsontext.dumps(line) + "\n").encode())
         finally:
             os.close(fd)
         if new:

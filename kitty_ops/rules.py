@@ -19,10 +19,10 @@ pre-commit hooks import this module.
 """
 from __future__ import annotations
 
-import json
 import math
-from datetime import datetime, timezone
 
+from kitty_ops import jsontext
+from kitty_ops.clock import datetime, timezone
 from kitty_ops.ulid import CROCKFORD, ULID_LENGTH, is_ulid
 
 TYPE_CHECKING = False
@@ -308,7 +308,7 @@ def _float(text: str) -> float:
 def loads(raw: bytes | str) -> object:
     """Strict JSON: LineError for a duplicate key or a non-finite number, ValueError
     for anything else json refuses, RecursionError when nested too deeply."""
-    return json.loads(raw, object_pairs_hook=_object, parse_constant=_constant, parse_float=_float)
+    return jsontext.loads(raw, object_pairs_hook=_object, parse_constant=_constant, parse_float=_float)
 
 
 def _depth(value: object) -> int:
@@ -362,7 +362,7 @@ def dumps(event: dict[str, Any]) -> bytes:
     """One JSONL line for `event`, as spec-kitty writes them (`json.dumps`
     defaults); ValueError for what no valid line may hold."""
     try:
-        line = json.dumps(event, allow_nan=False).encode() + b"\n"
+        line = jsontext.dumps(event, allow_nan=False).encode() + b"\n"
     except ValueError:
         raise ValueError("a number is NaN or infinite, which JSON cannot hold") from None
     if len(line) > MAX_LINE_BYTES:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from kitty_ops import safefs
 from kitty_ops.errors import (
@@ -23,13 +21,16 @@ from kitty_ops.layout import (
     GITATTRIBUTES_TEXT,
     INDEX_PATH,
     refuse_link,
-    safe_record_path,
+    safe_record_file,
+    safe_record_path,  # noqa: F401 (re-exported)
 )
 from kitty_ops.lock import LockTimeout, hold_fd
 from kitty_ops.scan import RecordScan, scan_record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from pathlib import Path
     from typing import Any
 
     # An event: a dict from `kitty_ops.events`, or a model from `kitty_ops.record`.
@@ -41,11 +42,15 @@ COMPLETION_LOCK_SECONDS = 10.0
 GITATTRIBUTES_NAME = GITATTRIBUTES_PATH.rsplit("/", 1)[-1]
 
 
-def ensure_events_dir(repo_root: Path | str) -> Path:
+def ensure_events_dir(repo_root: Path | str) -> str:
     """Create `kitty-ops/` and its `.gitattributes` (append-only logs merge by union)."""
-    directory = Path(repo_root) / EVENTS_DIR
+    directory = os.path.join(os.fspath(repo_root), EVENTS_DIR)
     refuse_link(directory, EVENTS_DIR)
-    directory.mkdir(exist_ok=True)
+    try:
+        os.mkdir(directory)
+    except FileExistsError:
+        if not os.path.isdir(directory):
+            raise
     try:
         fd = safefs.open_in_events_dir(repo_root, GITATTRIBUTES_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     except (FileExistsError, UnsafePath):
@@ -77,7 +82,7 @@ def write_all(fd: int, data: bytes, shown: str) -> None:
         raise WriteFailed(f"{shown}: the line could not be written: {exc.strerror or exc}") from None
 
 
-def write_started(repo_root: Path | str, started: Event) -> Path:
+def write_started(repo_root: Path | str, started: Event) -> str:
     """Create the record file with its whole `started` line; OpExists if it is there.
 
     The line is written to a temporary file first and linked into place, so a
@@ -85,15 +90,16 @@ def write_started(repo_root: Path | str, started: Event) -> Path:
     """
     op_id = _op_id(started)
     ensure_events_dir(repo_root)
-    path = safe_record_path(repo_root, op_id)
-    temporary = f".{path.name}.{os.getpid()}.tmp"
+    path = safe_record_file(repo_root, op_id)
+    name = os.path.basename(path)
+    temporary = f".{name}.{os.getpid()}.tmp"
     fd = safefs.open_in_events_dir(repo_root, temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
         try:
-            write_all(fd, _lines([started]), f"{EVENTS_DIR}/{path.name}")
+            write_all(fd, _lines([started]), f"{EVENTS_DIR}/{name}")
         finally:
             os.close(fd)
-        _link_into_place(repo_root, temporary, path.name, op_id)
+        _link_into_place(repo_root, temporary, name, op_id)
     finally:
         _unlink_in_events_dir(repo_root, temporary)
     return path
@@ -123,9 +129,9 @@ def _unlink_in_events_dir(repo_root: Path | str, name: str) -> None:
 
 
 def _open_for_append(repo_root: Path | str, op_id: str) -> int:
-    path = safe_record_path(repo_root, op_id)
+    path = safe_record_file(repo_root, op_id)
     try:
-        return safefs.open_in_events_dir(repo_root, path.name, os.O_RDWR | os.O_APPEND)
+        return safefs.open_in_events_dir(repo_root, os.path.basename(path), os.O_RDWR | os.O_APPEND)
     except FileNotFoundError:
         raise UnknownOp(f"{op_id}: no such Op (no {EVENTS_DIR}/{op_id}.jsonl)") from None
 

@@ -64,3 +64,32 @@ def test_errors_are_the_same_one_line_with_either_path(committed_repo):
     assert unknown.stderr.startswith("kitty-ops: error: 01M8SW8SRJ7REBH024V4RACZQ4: no such Op")
     slow = kitty_ops(committed_repo, "start", "--profile", "p")
     assert slow.returncode == 2 and "Missing option '--action'" in slow.stderr and "click imported" in slow.stderr
+
+
+HEAVY = {"re", "json", "pathlib", "enum", "click", "pydantic", "subprocess", "datetime"}
+
+
+def _imported(repo, *args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """Run the installed `kitty-ops` script and name every module it imported
+    (after start-up's `site`, which an editable install's finder makes heavier)."""
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "kitty-ops"
+    result = subprocess.run([sys.executable, "-X", "importtime", str(script), *args], cwd=repo, capture_output=True,
+                            text=True)
+    names = [line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")]
+    return result, set(names[names.index("site") + 1:])
+
+
+def test_the_installed_start_and_complete_import_nothing_heavy(committed_repo):
+    """Every Op pays for what these two import: no regular expressions (pip's own
+    console-script wrapper imports `re`, so `kitty-ops` is a plain script), no
+    `json` package, no pathlib, click or pydantic."""
+    started, modules = _imported(committed_repo, "start", "--profile", "implementer", "--action", "implement")
+    assert started.returncode == 0, started.stderr
+    assert modules & HEAVY == set()
+    op_id = started.stdout.strip()
+    done, modules = _imported(committed_repo, "complete", op_id)
+    assert done.returncode == 0, done.stderr
+    assert f"{op_id} done, committed" in done.stdout
+    assert modules & HEAVY == set()

@@ -15,7 +15,7 @@ from kitty_ops.executor import complete_invocation, start_invocation
 
 from .conftest import GITCONFIG, PROJECT_ROOT, git, open_op, record
 
-HOOK_REPO_FILES = ("kitty_ops", "hooks", "setup.cfg", "pyproject.toml", "README.md", ".pre-commit-hooks.yaml")
+HOOK_REPO_FILES = ("kitty_ops", "bin", "hooks", "setup.cfg", "pyproject.toml", "README.md", ".pre-commit-hooks.yaml")
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from .conftest import PROJECT_ROOT, git
 
-SOURCE_FILES = ("kitty_ops", "hooks", "setup.cfg", "pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml")
+SOURCE_FILES = ("kitty_ops", "bin", "hooks", "setup.cfg", "pyproject.toml", "README.md", "LICENSE",
+                ".pre-commit-hooks.yaml")
 
 
 def readme_setup_lines() -> str:

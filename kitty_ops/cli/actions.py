@@ -2,7 +2,6 @@
 (`kitty_ops.cli.ops`) and the fast path (`kitty_ops.cli.fast`) both call these."""
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -16,21 +15,35 @@ if TYPE_CHECKING:
 
 def resolve_repo(directory: str | None) -> Path:
     """The root `--repo DIR` names (see `git.work_root`)."""
+    from pathlib import Path
+
+    return Path(resolve_top(directory))
+
+
+def resolve_top(directory: str | None) -> str:
+    """`resolve_repo` as text (`start` and `complete` never import pathlib)."""
     from kitty_ops import git
 
     if directory is not None and not os.path.isdir(directory):
         raise InvalidInput(f"--repo {directory}: no such directory")
-    return git.work_root(directory)
+    return git.work_top(directory)
 
 
 def resolve_records_repo(directory: str | None) -> Path:
     """The root for the commands that create records (`start`, `run`): a `--repo
     DIR` outside git must already hold `kitty-ops/` (`kitty-ops init --repo DIR`
     makes it), so that a mistyped --repo never scatters records."""
+    from pathlib import Path
+
+    return Path(resolve_records_top(directory))
+
+
+def resolve_records_top(directory: str | None) -> str:
+    """`resolve_records_repo` as text."""
     from kitty_ops import git
 
-    root = resolve_repo(directory)
-    if directory is not None and git.find_repo(root) is None and not (root / "kitty-ops").is_dir():
+    root = resolve_top(directory)
+    if directory is not None and git.find_repo(root) is None and not os.path.isdir(os.path.join(root, "kitty-ops")):
         raise InvalidInput(
             f"--repo {directory}: not in a git repository and has no kitty-ops/ directory"
             f" (run `git init` there, or `kitty-ops init --repo {directory}` to keep records outside git)"
@@ -39,10 +52,12 @@ def resolve_records_repo(directory: str | None) -> Path:
 
 
 def print_json(value: object) -> None:
+    import json  # here: `json` brings `re`, which the plain output never needs
+
     print(json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
-def start_op(repo: Path, profile_id: str, action: str, owner_pid: int | None, as_json: bool,
+def start_op(repo: Path | str, profile_id: str, action: str, owner_pid: int | None, as_json: bool,
              optional: dict[str, object]) -> int:
     from kitty_ops.executor import start_invocation
     from kitty_ops.owners import command_line_owner
@@ -56,7 +71,7 @@ def start_op(repo: Path, profile_id: str, action: str, owner_pid: int | None, as
     return EXIT_OK
 
 
-def complete_op(repo: Path, op_id: str, outcome: str, evidence_ref: str | None, artifacts: Iterable[str],
+def complete_op(repo: Path | str, op_id: str, outcome: str, evidence_ref: str | None, artifacts: Iterable[str],
                 commit_sha: str | None, no_commit: bool, as_json: bool) -> int:
     from kitty_ops.executor import complete_invocation
     from kitty_ops.opids import resolve

@@ -64,11 +64,11 @@ def _start(args: list[str]) -> int | None:
     owner = found.pop("owner_pid", None)
     if owner is not None and not owner.lstrip("-").isdigit():
         return None
-    from kitty_ops.cli.actions import resolve_records_repo, start_op
+    from kitty_ops.cli.actions import resolve_records_top, start_op
 
     optional = {name: found.get(name) for name in START_VALUES.values()
                 if name not in ("profile_id", "action", "owner_pid", "repo")}
-    return start_op(resolve_records_repo(found.get("repo")), found["profile_id"], found["action"],
+    return start_op(resolve_records_top(found.get("repo")), found["profile_id"], found["action"],
                     None if owner is None else int(owner), bool(found.get("as_json")), optional)
 
 
@@ -81,9 +81,9 @@ def _complete(args: list[str]) -> int | None:
     outcome = found.get("outcome", "done")
     if outcome not in OUTCOMES:
         return None
-    from kitty_ops.cli.actions import complete_op, resolve_repo
+    from kitty_ops.cli.actions import complete_op, resolve_top
 
-    return complete_op(resolve_repo(found.get("repo")), found["args"][0], outcome, found.get("evidence_ref"),
+    return complete_op(resolve_top(found.get("repo")), found["args"][0], outcome, found.get("evidence_ref"),
                        found["artifacts"], found.get("commit_sha"), bool(found.get("no_commit")),
                        bool(found.get("as_json")))
 
