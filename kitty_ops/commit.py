@@ -34,10 +34,13 @@ import time
 from kitty_ops import busy, git, gitlock, lifecycle, objects, safefs, uncommitted
 from kitty_ops.errors import CommitSkipped, KittyOpsError
 from kitty_ops.layout import (
+    COMMIT_CONFIG,
     EVENTS_DIR,
     GITATTRIBUTES_PATH,
+    IDENT_CONFIG,  # noqa: F401 (re-exported)
     LIFECYCLE_LOG_RELATIVE_PATH,
     RECORDS_REF,
+    SIGN_CONFIG,
     TARGET_CONFIG,
     op_id_from_path,
     record_relpath,
@@ -57,7 +60,6 @@ COMMIT_LOCK_SECONDS = 30.0
 INDEX_LOCK_SECONDS = 1.0  # how long to wait for another git command's index.lock
 BUSY_WAIT_SECONDS = 1.0  # how long to wait for a person's git command before staying pending
 LAND_ATTEMPTS = 5  # HEAD moved between preparing the commits and landing them: prepare again
-SIGN_CONFIG = "commit.gpgSign"
 OP_ID_TRAILER = "Op-Id"
 _ZERO = "0" * 40
 
@@ -88,11 +90,6 @@ def target_ref(config: dict[str, str | None]) -> str | None:
     return RECORDS_REF if (config.get(TARGET_CONFIG.lower()) or "").strip().lower() == "ref" else None
 
 
-# What the Op commit reads from git config: signing, the target, and the identity
-# it writes commits with itself (`python_identities`).
-IDENT_CONFIG = ("user.name", "user.email", "author.name", "author.email", "committer.name", "committer.email",
-                "i18n.commitEncoding")
-COMMIT_CONFIG = (SIGN_CONFIG, TARGET_CONFIG, *IDENT_CONFIG)
 _CRUD = "".join(map(chr, range(33))) + ".,:;<>\"\\'"
 
 

@@ -111,21 +111,25 @@ def complete_invocation(
     commit_sha: str | None = None,
     commit: bool = True,
     closed_by: str = "agent",
+    settings: git.Running | None = None,
 ) -> Completion:
     """Append the `completed` event (and links), then make the Op commit.
 
     Committing is best effort: when it cannot be done, a WARNING is logged and
     the Completion carries the reason; the completion itself stands.
+    `settings`: the config query of `propagator.start_settings`, when the caller
+    started it (it is finished here, whatever happens).
     """
-    path = safe_record_file(repo_root, op_id)
-    at = _now()
-    completed = events.completed_event(op_id, at, outcome, closed_by, evidence_ref)
-    links = [events.artifact_link(op_id, at, ref) for ref in artifacts]
-    if commit_sha:
-        links.append(events.commit_link(op_id, at, commit_sha))
-    _note_uncommitted(repo_root, op_id)  # before the line: a crash after it leaves the note
-    settings = start_settings(repo_root) if commit else None  # git reads config while the line is written
+    if commit and settings is None:
+        settings = start_settings(repo_root)  # git reads config while the line is written
     try:
+        path = safe_record_file(repo_root, op_id)
+        at = _now()
+        completed = events.completed_event(op_id, at, outcome, closed_by, evidence_ref)
+        links = [events.artifact_link(op_id, at, ref) for ref in artifacts]
+        if commit_sha:
+            links.append(events.commit_link(op_id, at, commit_sha))
+        _note_uncommitted(repo_root, op_id)  # before the line: a crash after it leaves the note
         started = write_completed(repo_root, completed, links)
     except BaseException:
         if settings is not None:

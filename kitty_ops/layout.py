@@ -27,6 +27,15 @@ RECORD_SUFFIX = ".jsonl"
 # Ref mode (`git config kitty-ops.target ref`): Op commits go to this ref, never HEAD.
 RECORDS_REF = "refs/kitty-ops/records"
 TARGET_CONFIG = "kitty-ops.target"
+# What a completion reads from git config (in one call, started as early as it
+# can be): the user's post-completion hook, and for the Op commit: signing, the
+# target, and the identity it writes commits with itself.
+POST_COMPLETE_HOOK_CONFIG = "kitty-ops.postCompleteHook"
+SIGN_CONFIG = "commit.gpgSign"
+IDENT_CONFIG = ("user.name", "user.email", "author.name", "author.email", "committer.name", "committer.email",
+                "i18n.commitEncoding")
+COMMIT_CONFIG = (SIGN_CONFIG, TARGET_CONFIG, *IDENT_CONFIG)
+COMPLETION_CONFIG = (POST_COMPLETE_HOOK_CONFIG, *COMMIT_CONFIG)
 
 
 def record_relpath(op_id: str) -> str:

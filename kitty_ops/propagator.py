@@ -12,10 +12,10 @@ import os
 
 from kitty_ops import git, jsontext
 from kitty_ops.clock import datetime, timezone
-from kitty_ops.commit import COMMIT_CONFIG, commit_op, stage_op_files
+from kitty_ops.commit import commit_op, stage_op_files
 from kitty_ops.errors import KittyOpsError, UnsafePath
 from kitty_ops.exclude import ensure_local_files_excluded
-from kitty_ops.layout import PROPAGATION_ERRORS_PATH, record_relpath
+from kitty_ops.layout import COMPLETION_CONFIG, POST_COMPLETE_HOOK_CONFIG, PROPAGATION_ERRORS_PATH, record_relpath
 from kitty_ops.safefs import open_in_events_dir
 from kitty_ops.settings import HOOK_TIMEOUT, POST_COMPLETE_HOOK, check_hook_command, hook_timeout
 from kitty_ops.warn import warn
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["PROPAGATION_ERRORS_PATH", "propagate", "configured_hook"]
 
 HOOK_ENV = POST_COMPLETE_HOOK
-HOOK_CONFIG = "kitty-ops.postCompleteHook"
+HOOK_CONFIG = POST_COMPLETE_HOOK_CONFIG
 
 
 class Propagation:
@@ -51,7 +51,7 @@ def configured_hook(repo_root: Path | str, config: dict[str, str | None] | None 
 
 def start_settings(repo_root: Path | str) -> git.Running:
     """Start reading the config `propagate` needs (it runs while the record is written)."""
-    return git.start(git.config_args([HOOK_CONFIG, *COMMIT_CONFIG]), repo_root)
+    return git.start(git.config_args(list(COMPLETION_CONFIG)), repo_root)
 
 
 def propagate(repo_root: Path | str, op_id: str, label: str, settings: git.Running | None = None) -> Propagation:

@@ -73,13 +73,23 @@ def start_op(repo: Path | str, profile_id: str, action: str, owner_pid: int | No
 
 def complete_op(repo: Path | str, op_id: str, outcome: str, evidence_ref: str | None, artifacts: Iterable[str],
                 commit_sha: str | None, no_commit: bool, as_json: bool) -> int:
-    from kitty_ops.executor import complete_invocation
-    from kitty_ops.opids import resolve
+    from kitty_ops import git
+    from kitty_ops.layout import COMPLETION_CONFIG
 
-    op_id = resolve(repo, op_id)
+    # git reads the config while the rest of the completion is imported and the line written
+    settings = None if no_commit else git.start(git.config_args(list(COMPLETION_CONFIG)), repo)
+    try:
+        from kitty_ops.executor import complete_invocation
+        from kitty_ops.opids import resolve
+
+        op_id = resolve(repo, op_id)
+    except BaseException:
+        if settings is not None:
+            git.finish(settings, check=False)
+        raise
     result = complete_invocation(
         repo, op_id, outcome, evidence_ref=evidence_ref, artifacts=artifacts, commit_sha=commit_sha,
-        commit=not no_commit,
+        commit=not no_commit, settings=settings,
     )
     if as_json:
         print_json({**result.event, "record": str(result.record_path), "commit": result.commit,
