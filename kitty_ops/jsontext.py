@@ -80,16 +80,18 @@ def _not_serializable(value: object) -> object:
     raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
 
 
-def dumps(value: object, *, allow_nan: bool = True, sort_keys: bool = False) -> str:
-    """`json.dumps(value, allow_nan=..., sort_keys=...)`: default separators, ASCII only."""
+def dumps(value: object, *, allow_nan: bool = True, sort_keys: bool = False,
+          separators: tuple[str, str] = (", ", ": ")) -> str:
+    """`json.dumps(value, allow_nan=..., sort_keys=..., separators=...)`, ASCII only."""
     if _json is None:
         import json
 
-        return json.dumps(value, allow_nan=allow_nan, sort_keys=sort_keys)
+        return json.dumps(value, allow_nan=allow_nan, sort_keys=sort_keys, separators=separators)
     if isinstance(value, str):
         return _json.encode_basestring_ascii(value)
     # As json.encoder.JSONEncoder.iterencode makes it, with fresh markers (the circular check) each time.
     encoder = _json.make_encoder(
-        {}, _not_serializable, _json.encode_basestring_ascii, None, ": ", ", ", sort_keys, False, allow_nan,
+        {}, _not_serializable, _json.encode_basestring_ascii, None, separators[1], separators[0], sort_keys, False,
+        allow_nan,
     )
     return "".join(encoder(value, 0))

@@ -30,11 +30,10 @@ Standard library only: the orphans hook imports it.
 """
 from __future__ import annotations
 
-import json
 import os
 import stat
 
-from kitty_ops import git, rules
+from kitty_ops import git, jsontext, rules
 from kitty_ops.layout import EVENTS_DIR
 from kitty_ops.scan import RecordScan, read_scan
 
@@ -86,7 +85,7 @@ class UntrackedCache:
             return
         try:
             with open(self.path, "rb") as handle:
-                data = json.loads(handle.read())
+                data = jsontext.loads(handle.read())
         except (OSError, ValueError):
             return
         if isinstance(data, dict) and data.get("stamp") == _stamp():
@@ -171,7 +170,7 @@ class UntrackedCache:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
             try:
-                os.write(fd, json.dumps(data, separators=(",", ":")).encode())
+                os.write(fd, jsontext.dumps(data, separators=(",", ":")).encode())
             finally:
                 os.close(fd)
             os.replace(temporary, self.path)

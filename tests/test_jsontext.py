@@ -21,14 +21,14 @@ def _same(a: object, b: object) -> bool:
 
 
 @settings(max_examples=300, deadline=None)
-@given(VALUES, st.booleans(), st.booleans())
-def test_dumps_is_json_dumps(value, allow_nan, sort_keys):
+@given(VALUES, st.booleans(), st.booleans(), st.sampled_from([(", ", ": "), (",", ":")]))
+def test_dumps_is_json_dumps(value, allow_nan, sort_keys, separators):
     try:
-        expected: object = json.dumps(value, allow_nan=allow_nan, sort_keys=sort_keys)
+        expected: object = json.dumps(value, allow_nan=allow_nan, sort_keys=sort_keys, separators=separators)
     except (ValueError, TypeError) as exc:
         expected = type(exc)
     try:
-        got: object = jsontext.dumps(value, allow_nan=allow_nan, sort_keys=sort_keys)
+        got: object = jsontext.dumps(value, allow_nan=allow_nan, sort_keys=sort_keys, separators=separators)
     except (ValueError, TypeError) as exc:
         got = type(exc)
     assert got == expected

@@ -7,15 +7,12 @@ not know go to the click group (`kitty_ops.cli.group`), which behaves the same.
 """
 from __future__ import annotations
 
-import os
 import sys
 
 
 def script() -> None:
     """What the installed `kitty-ops` script runs: `main`, except that `start`
-    and `complete` end at once when done (their output flushed, every file and
-    git process of theirs already closed and reaped): tearing the interpreter
-    down costs about 5 ms, a third of an Op commit's own work."""
+    and `complete` end at once when done (`kitty_ops.scripts.exit_now`)."""
     args = sys.argv[1:]
     from kitty_ops.cli.fast import run_fast
 
@@ -24,12 +21,9 @@ def script() -> None:
         from kitty_ops.cli.group import main as group_main
 
         sys.exit(group_main(args))
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (BrokenPipeError, ValueError):
-            code = code or 1
-    os._exit(code)
+    from kitty_ops.scripts import exit_now
+
+    exit_now(code)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """The pre-commit hooks of kitty-ops (declared in `.pre-commit-hooks.yaml`).
 
-Each is a console script; the environment they read is checked here, before
+Each is a script (`bin/`); the environment they read is checked here, before
 any of them imports the modules that read it (one line and exit 2 when bad).
 """
 import os.path as _path

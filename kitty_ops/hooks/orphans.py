@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime, timezone
 
 from kitty_ops import busy, git, remedies, rules, threshold
+from kitty_ops.clock import datetime, timezone
 from kitty_ops.errors import InvalidInput
 from kitty_ops.gitdirs import git_dirs
 from kitty_ops.layout import EVENTS_DIR, op_id_from_path

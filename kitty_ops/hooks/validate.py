@@ -7,8 +7,6 @@ runs on every commit.
 """
 from __future__ import annotations
 
-import argparse
-
 from kitty_ops import git, removals
 from kitty_ops.layout import LOCAL_PATHS
 from kitty_ops.remedies import has_head, unstage_command
@@ -19,17 +17,32 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_filenames(argv: Sequence[str] | None) -> list[str]:
+    """The file names pre-commit passes; anything else (`--help`, an option) goes
+    to argparse, which is imported only then (with `re` and `shutil` it costs
+    more than the hook's own work on every commit)."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not any(arg.startswith("-") for arg in args):
+        return args
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="kitty-ops-validate",
         description="Block a commit whose staged Op records are malformed, rewrite committed lines,"
         " or delete or rename committed records.",
     )
     parser.add_argument("filenames", nargs="*", help="staged files (pre-commit passes them)")
-    args = parser.parse_args(argv)
+    filenames: list[str] = parser.parse_args(args).filenames
+    return filenames
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    filenames = parse_filenames(argv)
     try:
         query = removals.start_query()
-        problems = check_staged(args.filenames)
+        problems = check_staged(filenames)
         removed = removals.finish_query(query)
         head = has_head() if problems else True
     except (OSError, git.GitError) as exc:
