@@ -31,7 +31,7 @@ import os
 import sys
 import time
 
-from kitty_ops import busy, git, gitlock, lifecycle, objects, safefs, uncommitted
+from kitty_ops import busy, git, gitlock, lifecycle, objects, refs, safefs, uncommitted
 from kitty_ops.errors import CommitSkipped, KittyOpsError
 from kitty_ops.layout import (
     COMMIT_CONFIG,
@@ -435,6 +435,7 @@ class _OpCommits:
     def __init__(self, repo: git.Repo, env: dict[str, str], sign: bool, paths: list[str], ref: str | None,
                  config: dict[str, str | None]) -> None:
         self.repo = repo
+        self.config = config
         self.identities = None if sign else python_identities(config)
         self.ref = ref  # None: HEAD, its index and work tree; else a ref of kitty-ops' own
         self.env = env
@@ -648,11 +649,30 @@ class _OpCommits:
             self._index_ready()
             if _identity(self.index_path) != self.index_copied:
                 self._prepare_index()  # the index changed meanwhile: copy it again (rare)
-            self._git(["update-ref", "-m", f"commit: {self.last_subject}", "HEAD", self.tip or "", self.head or _ZERO])
+            self._move_head(f"commit: {self.last_subject}")
             os.replace(self.new_index, self.index_path)
             if self.lifecycle_lines:
                 _append_working_log(self.repo, self.lifecycle_lines, self.lifecycle[2] if self.lifecycle else b"")
         return True
+
+    def _move_head(self, message: str) -> None:
+        """HEAD's branch from `head` to `tip` (compare-and-swap), by `kitty_ops.refs`
+        in the plain case, else by `git update-ref`."""
+        branch = git.head_branch(self.repo)
+        if (branch and self.head and self.tip and self.identities is not None
+                and refs.plain_case(self.repo.common_path, self.config)):
+            try:
+                refs.move_branch(self.repo.common_path, self.git_dir, branch, self.tip, self.head,
+                                 self.identities[1] + b" " + _timestamp(), message,
+                                 self.config.get("core.logallrefupdates"))
+                return
+            except refs.Moved:
+                raise CommitSkipped("HEAD moved while committing (another program updated it)") from None
+            except refs.Unsupported:
+                pass
+            except OSError as exc:
+                raise CommitSkipped(f"could not move {branch}: {exc.strerror or exc}") from None
+        self._git(["update-ref", "-m", message, "HEAD", self.tip or "", self.head or _ZERO])
 
     def _commit_tree(self, tree: str, message: str) -> str:
         self.last_subject = message.splitlines()[0]

@@ -34,7 +34,9 @@ POST_COMPLETE_HOOK_CONFIG = "kitty-ops.postCompleteHook"
 SIGN_CONFIG = "commit.gpgSign"
 IDENT_CONFIG = ("user.name", "user.email", "author.name", "author.email", "committer.name", "committer.email",
                 "i18n.commitEncoding")
-COMMIT_CONFIG = (SIGN_CONFIG, TARGET_CONFIG, *IDENT_CONFIG)
+# ... and what decides whether it may move the branch itself (`kitty_ops.refs`).
+REFS_CONFIG = ("core.logAllRefUpdates", "core.hooksPath", "core.sharedRepository", "extensions.refStorage")
+COMMIT_CONFIG = (SIGN_CONFIG, TARGET_CONFIG, *IDENT_CONFIG, *REFS_CONFIG)
 COMPLETION_CONFIG = (POST_COMPLETE_HOOK_CONFIG, *COMMIT_CONFIG)
 
 

@@ -490,3 +490,52 @@ def test_an_op_commit_on_a_packed_repository_reads_its_trees_from_git(committed_
     assert files_in(committed_repo) == [f"kitty-ops/{second}.jsonl"]
     assert git(committed_repo, "status", "--porcelain") == ""
     assert git(committed_repo, "fsck", "--strict", "--no-dangling") == ""
+
+
+def _log_lines(repo: Path, name: str) -> list[str]:
+    path = repo / ".git" / "logs" / name
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_the_branch_moves_with_the_reflog_lines_git_writes(committed_repo):
+    before = git(committed_repo, "rev-parse", "HEAD")
+    commit = complete_invocation(committed_repo, op(committed_repo)).commit
+    for name in ("HEAD", "refs/heads/main"):
+        old, new, rest = _log_lines(committed_repo, name)[-1].split(" ", 2)
+        ident, message = rest.split("\t")
+        assert (old, new) == (before, commit)
+        assert ident.startswith("Test Author <test@example.com> ") and message == f"commit: {subject(committed_repo)}"
+    assert git(committed_repo, "reflog", "-1", "--format=%H %gs") == f"{commit} commit: {subject(committed_repo)}"
+    assert not (committed_repo / ".git" / "refs" / "heads" / "main.lock").exists()
+    assert git(committed_repo, "fsck", "--strict", "--no-dangling") == ""
+
+
+def test_a_reference_transaction_hook_is_run_by_git_for_the_op_commit(committed_repo, tmp_path):
+    seen = tmp_path / "seen"
+    hook = committed_repo / ".git" / "hooks" / "reference-transaction"
+    hook.write_text(f"#!/bin/sh\necho \"$1\" >> {seen}\n")
+    hook.chmod(0o755)
+    complete_invocation(committed_repo, op(committed_repo))
+    assert seen.read_text().splitlines() == ["prepared", "committed"]
+
+
+def test_a_branch_lock_held_by_another_command_leaves_the_op_pending_and_the_lock_alone(committed_repo):
+    lock = committed_repo / ".git" / "refs" / "heads" / "main.lock"
+    lock.write_text("someone else\n")
+    head = git(committed_repo, "rev-parse", "HEAD")
+    result = complete_invocation(committed_repo, op(committed_repo))
+    assert result.commit is None and "HEAD moved" in result.pending_reason
+    assert lock.read_text() == "someone else\n" and git(committed_repo, "rev-parse", "HEAD") == head
+    assert git(committed_repo, "status", "--porcelain", "--untracked-files=no") == ""
+    lock.unlink()
+    pending = subprocess.run(["kitty-ops", "commit", "--pending"], cwd=committed_repo, capture_output=True, text=True)
+    assert pending.returncode == 0, pending.stderr
+    assert git(committed_repo, "rev-parse", "HEAD") != head
+
+
+def test_with_reflogs_off_no_new_reflog_is_made(committed_repo):
+    git(committed_repo, "config", "core.logAllRefUpdates", "false")
+    for name in ("HEAD", "refs/heads/main"):
+        (committed_repo / ".git" / "logs" / name).unlink()
+    complete_invocation(committed_repo, op(committed_repo))
+    assert _log_lines(committed_repo, "HEAD") == [] and _log_lines(committed_repo, "refs/heads/main") == []
