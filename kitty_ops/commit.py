@@ -31,7 +31,7 @@ import os
 import sys
 import time
 
-from kitty_ops import busy, git, gitlock, lifecycle, objects, refs, safefs, uncommitted
+from kitty_ops import busy, cachetree, git, gitlock, lifecycle, objects, refs, safefs, uncommitted
 from kitty_ops.errors import CommitSkipped, KittyOpsError
 from kitty_ops.layout import (
     COMMIT_CONFIG,
@@ -455,6 +455,9 @@ class _OpCommits:
         self.new_index = gitlock.temporary_index_path(self.git_dir)
         self.index_update: git.Running | None = None  # the update-index of the copy, still running
         self.unstored: list[tuple[str, bytes]] = []  # trees and commits named, written by `_store_objects`
+        self.head_tree_ids: tuple[bytes, bytes] | None = None  # HEAD's root and kitty-ops trees (native)
+        self.tip_tree_ids: tuple[str, str] | None = None  # the tip's root and kitty-ops trees (native)
+        self.cache_counts: tuple[int, int] | None = None  # see `_keep_cache_tree`
         self.head: str | None = None
         self.tip: str | None = None
         self.last_subject = ""
@@ -498,8 +501,9 @@ class _OpCommits:
             except KittyOpsError as exc:
                 self.results[path] = exc
         if self.tip != self.head and self.ref is None:
-            self._prepare_index(wait=False)  # runs while the trees are written and `land` takes the lock
+            self._prepare_index(wait=False)  # runs while the trees are written
         self._store_objects()
+        self._index_ready()
 
     def _object(self, kind: bytes, data: bytes) -> str:
         """The id of a tree or commit, written by `_store_objects` (before anything points at it)."""
@@ -551,6 +555,9 @@ class _OpCommits:
                 return False  # a `kitty-ops` that is not a directory: git reports it
             trees = root[2], events[2] if events else b""
         self.root, self.events = objects.TreeEdit(trees[0]), objects.TreeEdit(trees[1])
+        events_entry = self.root.get(EVENTS_DIR.encode())
+        if events_entry is not None:
+            self.head_tree_ids = bytes.fromhex(objects.hashed(b"tree", trees[0])[0]), events_entry[1]
         return True
 
     def _loose_trees(self, head: str) -> tuple[bytes, bytes] | None:
@@ -597,7 +604,9 @@ class _OpCommits:
             self.events.set(path.split("/", 1)[1].encode(), objects.BLOB_MODE, bytes.fromhex(blob))
         events = self._object(b"tree", self.events.data())
         self.root.set(EVENTS_DIR.encode(), objects.TREE_MODE, bytes.fromhex(events))
-        return self._object(b"tree", self.root.data())
+        root = self._object(b"tree", self.root.data())
+        self.tip_tree_ids = root, events
+        return root
 
     def _prepare_index(self, wait: bool = True) -> None:
         """The real index with the Op's entries, in a copy; remembers which index it
@@ -611,6 +620,7 @@ class _OpCommits:
         unchanged = [path for path in entries if path in self.read_at
                      and safefs.identity(os.path.join(self.repo.top, path)) == self.read_at[path]]
         by_blob = {path: blob for path, blob in entries.items() if path not in unchanged}
+        self._note_cache_tree(entries)
         if by_blob:
             self._git(["update-index", "--add", "--index-info"], input=git.index_info(by_blob), index=self.new_index)
         if unchanged:
@@ -620,13 +630,40 @@ class _OpCommits:
                 self._index_ready()
 
     def _index_ready(self) -> None:
-        """Wait for the copy's update-index, if one is running."""
+        """Wait for the copy's update-index, if one is running; then keep its cache tree."""
         running, self.index_update = self.index_update, None
         if running is not None:
             try:
                 git.finish(running)
             except git.GitError as exc:
                 raise CommitSkipped(_explain(exc)) from None
+        self._keep_cache_tree()
+
+    def _note_cache_tree(self, entries: dict[str, str]) -> None:
+        """Whether the index copied holds exactly HEAD's tree (`kitty_ops.cachetree`),
+        and so, with the Op's entries, exactly the tip's."""
+        self.cache_counts = None
+        if self.head_tree_ids is None or self.tip_tree_ids is None:
+            return
+        try:
+            counts = cachetree.counts_if_head(self.new_index, *self.head_tree_ids)
+        except (OSError, ValueError):
+            return
+        if counts is not None:
+            added = sum(1 for path in entries if self.in_head.get(path) is None)
+            self.cache_counts = counts[0] + added, counts[1] + added
+
+    def _keep_cache_tree(self) -> None:
+        """Set the copy's cache tree of the root and `kitty-ops/` to the tip's trees
+        (update-index marked both as changed), when `_note_cache_tree` allowed it."""
+        counts, self.cache_counts = self.cache_counts, None
+        if counts is None or self.tip_tree_ids is None or _identity(self.new_index) == self.index_copied:
+            return  # nothing to set, or git left the copy as it was: still the real index's link
+        root, events = (bytes.fromhex(oid) for oid in self.tip_tree_ids)
+        try:
+            cachetree.set_trees(self.new_index, (root, counts[0]), (events, counts[1]))
+        except (OSError, ValueError):
+            pass  # the cache tree is only a cache: git rebuilds it
 
     def _lifecycle_staged_by_user(self) -> bool:
         staged = git.read_objects(self.repo.top, [f":{LIFECYCLE_LOG_RELATIVE_PATH}"],
