@@ -260,10 +260,28 @@ def marked(git_dir: str) -> list[int]:
 
 def busy_pids(root: str, git_dir: str) -> dict[int, str]:
     """`{pid: what}` of the person's git commands that an Op commit must not race."""
-    found = {pid: f"git (pid {pid}, marked by the pre-commit hook)" for pid in marked(git_dir)}
+    found = busy_pids_marked(git_dir)
     if has_procfs():
         found.update({process.pid: repr(process) for process in running_in(root, git_dir)})
     return found
+
+
+def busy_ancestors(root: str, git_dir: str) -> dict[int, str]:
+    """`busy_pids` among this process's ancestors only: a HEAD-moving git command
+    of this work tree whose hook (or a child of it) this process is."""
+    chain = set(ancestors())
+    found = {pid: what for pid, what in busy_pids_marked(git_dir).items() if pid in chain}
+    if has_procfs():
+        real_root, real_git_dir = os.path.realpath(root), os.path.realpath(git_dir)
+        for pid in chain:
+            process = git_process(pid)
+            if process is not None and _works_in(process, real_root, real_git_dir):
+                found[pid] = repr(process)
+    return found
+
+
+def busy_pids_marked(git_dir: str) -> dict[int, str]:
+    return {pid: f"git (pid {pid}, marked by the pre-commit hook)" for pid in marked(git_dir)}
 
 
 def note_waiting(git_dir: str) -> None:

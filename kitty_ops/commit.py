@@ -221,10 +221,29 @@ def commit_paths(
     None when the target has it already, or the KittyOpsError that kept it
     out}`. CommitSkipped when nothing can be committed now."""
     sign, ref, config = _settings(repo, sign, ref, config)
-    env = git.repo_env(repo)
     if ref is None:  # a ref of kitty-ops' own never meets the person's commands
         _refuse_unsafe_state(repo)
-        _wait_until_quiet(repo, busy_wait)  # before queueing for the lock: agents wait side by side
+        _refuse_inside_git(repo)
+    try:
+        return _commit_under_locks(repo, paths, sign, ref, config)
+    except _Busy:
+        # A person's git command runs: wait for it without kitty-ops' locks (agents
+        # wait side by side, not one after another), then try once more.
+        _wait_until_quiet(repo, busy_wait)
+    try:
+        return _commit_under_locks(repo, paths, sign, ref, config)
+    except _Busy as busy_now:
+        busy.note_waiting(repo.git_path)
+        raise CommitSkipped(str(busy_now)) from None
+
+
+class _Busy(Exception):
+    """A person's HEAD-moving git command runs in this work tree (the reason)."""
+
+
+def _commit_under_locks(repo: git.Repo, paths: Sequence[str], sign: bool, ref: str | None,
+                        config: dict[str, str | None]) -> dict[str, str | KittyOpsError | None]:
+    env = git.repo_env(repo)
     try:
         with hold_file(os.path.join(repo.common_path, COMMIT_LOCK_NAME), COMMIT_LOCK_SECONDS):
             gitlock.remove_dead_temporaries(repo.git_path)
@@ -379,6 +398,14 @@ def _busy_reason(repo: git.Repo, running: dict[int, str] | None = None) -> str |
     return f"{next(iter(running.values()))} is running in this work tree; {_LATER}"
 
 
+def _refuse_inside_git(repo: git.Repo) -> None:
+    """CommitSkipped when this process runs inside (a hook of) a person's HEAD-moving
+    git command: an Op commit now would make that command fail."""
+    inside = busy.busy_ancestors(repo.top, repo.git_path)
+    if inside:
+        raise CommitSkipped(f"called from inside {next(iter(inside.values()))}; {_LATER}")
+
+
 def _wait_until_quiet(repo: git.Repo, busy_wait: float) -> None:
     """Wait up to `busy_wait` seconds for the person's HEAD-moving git commands
     to end; CommitSkipped (and word left for the post-commit hook) if they do
@@ -413,8 +440,7 @@ class _index_lock:
         reason = _busy_reason(self.repo)
         if reason is not None:
             lock.release()
-            busy.note_waiting(self.repo.git_path)
-            raise CommitSkipped(reason)
+            raise _Busy(reason)
         self.lock = lock
         return lock
 

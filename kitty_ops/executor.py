@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import os
 
-from kitty_ops import events, git, index, owners
+from kitty_ops import events, git, owners
 from kitty_ops.clock import datetime, timezone
 from kitty_ops.errors import UnsafePath
-from kitty_ops.exclude import ensure_local_files_excluded
 from kitty_ops.layout import INDEX_PATH, safe_record_file
 from kitty_ops.propagator import propagate, start_settings
 from kitty_ops.ulid import new_ulid
@@ -87,6 +86,9 @@ def start_invocation(
     mode_of_work, mission_id, wp_id, model_id, governance_context_hash,
     governance_context_available, router_confidence); None means absent.
     """
+    from kitty_ops import index  # here: `complete` never needs it
+    from kitty_ops.exclude import ensure_local_files_excluded
+
     started = events.started_event(new_ulid(), profile_id, action, _now(), **optional)
     # Asked before this Op's record changes the directory: an index that is behind
     # (records arrived with git) must stay behind, or appending would pass it as fresh.

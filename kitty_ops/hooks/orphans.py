@@ -75,9 +75,13 @@ def _op_id(path: str) -> str:
     return op_id_from_path(path) or path
 
 
-def describe(path: str, scan: RecordScan, now: datetime) -> str:
-    """`path: Op <id> (<profile>: <action>, started 2.5h ago)`."""
-    age = age_hours(scan.started.get("started_at") if scan.started else None, now)
+_UNSET = -1.0
+
+
+def describe(path: str, scan: RecordScan, now: datetime, age: float | None = _UNSET) -> str:
+    """`path: Op <id> (<profile>: <action>, started 2.5h ago)`; `age` in hours, when known."""
+    if age == _UNSET:
+        age = age_hours(scan.started.get("started_at") if scan.started else None, now)
     shown_age = "start time unreadable" if age is None else f"started {age:.1f}h ago"
     return f"{path}: Op {_op_id(path)} ({scan.field('profile_id')}: {scan.field('action')}, {shown_age})"
 
@@ -147,9 +151,9 @@ def check_untracked(
             why = "is an orphan (--strict)"
         else:
             shown_owner = f" ({owner})" if state == RUNNING else ""
-            warnings.append(f"warning: {describe(path, scan, now)} is still open{shown_owner}.")
+            warnings.append(f"warning: {describe(path, scan, now, age)} is still open{shown_owner}.")
             continue
-        blocking.append(f"{describe(path, scan, now)} {why}.")
+        blocking.append(f"{describe(path, scan, now, age)} {why}.")
         if why.endswith("(--strict)"):  # it may still be running: never offer to abandon it
             blocking.append(f"  it may still be running: let it finish (kitty-ops complete {_op_id(path)}) first")
         elif scan.is_valid:
