@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 INDEX_HASH_SIZE = 20  # SHA-1 repositories only: the Op commit writes its own objects only there
 _KNOWN = (b"TREE", b"REUC", b"UNTR", b"FSMN")  # extensions that hold no offsets or hashes of the others
 _EVENTS = b"kitty-ops"
+MAPPED_SIZE = 1 << 20
 
 # A record of the TREE extension: [path component, entry count, subtree count, tree id or None].
 
@@ -98,12 +99,26 @@ def _tree_of(data: Any) -> tuple[int, int, list[list[Any]]] | None:
     return start, end, records
 
 
-def _mapped(handle: Any) -> Any:
-    """The file as an mmap: only the pages read (the header, the extensions at the
-    end) are loaded, not the 11 MB of entries at 100,000 records."""
-    import mmap
+class _mapped:
+    """The file's bytes; a large one as an mmap, so that only the pages read (the
+    header, the extensions at the end) are loaded, not the 11 MB of entries at
+    100,000 records."""
 
-    return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.map: Any = None
+
+    def __enter__(self) -> Any:
+        if os.fstat(self.handle.fileno()).st_size < MAPPED_SIZE:
+            return self.handle.read()
+        import mmap
+
+        self.map = mmap.mmap(self.handle.fileno(), 0, access=mmap.ACCESS_READ)
+        return self.map
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.map is not None:
+            self.map.close()
 
 
 def counts_if_head(path: str, head_root: bytes, head_events: bytes) -> tuple[int, int] | None:
@@ -132,7 +147,7 @@ def set_trees(path: str, root: tuple[bytes, int], events: tuple[bytes, int]) -> 
     (tree id, entry count); False, the index untouched, when it is not as
     expected. The entries stay where they are: the extensions after them and the
     checksum are written again in place."""
-    import hashlib
+    from kitty_ops.objects import sha1
 
     with open(path, "r+b") as handle:
         with _mapped(handle) as data:
@@ -151,7 +166,7 @@ def set_trees(path: str, root: tuple[bytes, int], events: tuple[bytes, int]) -> 
             skip_hash = bytes(data[len(data) - INDEX_HASH_SIZE:]) == b"\0" * INDEX_HASH_SIZE  # index.skipHash
             digest = None
             if not skip_hash:
-                digest = hashlib.sha1(memoryview(data)[:start])
+                digest = sha1(memoryview(data)[:start], len(data))
                 digest.update(tail)
         checksum = b"\0" * INDEX_HASH_SIZE if digest is None else digest.digest()
         handle.seek(start)

@@ -55,9 +55,14 @@ def store(objects_dir: str, oid: str, body: bytes) -> None:
 
 
 def _sha1(data: bytes) -> Any:
-    """SHA-1 of `data`: the built-in module for small objects (importing OpenSSL's
-    costs more than hashing them), hashlib's for large ones."""
-    if len(data) < 1 << 20:
+    return sha1(data, len(data))
+
+
+def sha1(data: Any, size: int) -> Any:
+    """SHA-1 of `data` (bytes-like, `size` bytes or the start of them): the built-in
+    module for small data (importing OpenSSL's costs more than hashing it),
+    hashlib's for large."""
+    if size < 1 << 20:
         try:
             from _sha1 import sha1  # type: ignore[import-not-found]  # CPython's built-in module
         except ImportError:
