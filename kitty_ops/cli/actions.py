@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
+    from kitty_ops import git
+
 
 def resolve_repo(directory: str | None) -> Path:
     """The root `--repo DIR` names (see `git.work_root`)."""
@@ -71,13 +73,22 @@ def start_op(repo: Path | str, profile_id: str, action: str, owner_pid: int | No
     return EXIT_OK
 
 
-def complete_op(repo: Path | str, op_id: str, outcome: str, evidence_ref: str | None, artifacts: Iterable[str],
-                commit_sha: str | None, no_commit: bool, as_json: bool) -> int:
+def start_settings(repo: Path | str) -> git.Running:
+    """Start git reading the config a completion needs (it runs while the rest of
+    the completion is imported and the line written)."""
     from kitty_ops import git
     from kitty_ops.layout import COMPLETION_CONFIG
 
-    # git reads the config while the rest of the completion is imported and the line written
-    settings = None if no_commit else git.start(git.config_args(list(COMPLETION_CONFIG)), repo)
+    return git.start(git.config_args(list(COMPLETION_CONFIG)), repo)
+
+
+def complete_op(repo: Path | str, op_id: str, outcome: str, evidence_ref: str | None, artifacts: Iterable[str],
+                commit_sha: str | None, no_commit: bool, as_json: bool, settings: git.Running | None = None) -> int:
+    """`settings`: the query of `start_settings`, when the caller started it."""
+    from kitty_ops import git
+
+    if settings is None and not no_commit:
+        settings = start_settings(repo)
     try:
         from kitty_ops.executor import complete_invocation
         from kitty_ops.opids import resolve

@@ -76,16 +76,21 @@ def _complete(args: list[str]) -> int | None:
     found = parse(args, {**COMPLETE_VALUES, "--artifact": "artifacts"}, ("--json", "--no-commit"), 1)
     if found is None:
         return None
+    from kitty_ops.cli.actions import complete_op, resolve_top, start_settings
+
+    repo = resolve_top(found.get("repo"))
+    settings = None if found.get("no_commit") else start_settings(repo)  # git reads config meanwhile
     from kitty_ops.rules import OUTCOMES
 
     outcome = found.get("outcome", "done")
     if outcome not in OUTCOMES:
-        return None
-    from kitty_ops.cli.actions import complete_op, resolve_top
+        if settings is not None:
+            from kitty_ops import git
 
-    return complete_op(resolve_top(found.get("repo")), found["args"][0], outcome, found.get("evidence_ref"),
-                       found["artifacts"], found.get("commit_sha"), bool(found.get("no_commit")),
-                       bool(found.get("as_json")))
+            git.finish(settings, check=False)
+        return None
+    return complete_op(repo, found["args"][0], outcome, found.get("evidence_ref"), found["artifacts"],
+                       found.get("commit_sha"), bool(found.get("no_commit")), bool(found.get("as_json")), settings)
 
 
 COMMANDS = {"start": _start, "complete": _complete}
