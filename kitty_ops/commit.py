@@ -154,7 +154,7 @@ def commit_op(
     `commit.gpgSign` (which `git commit-tree` would ignore); `ref` (True: from
     `kitty-ops.target`) names the ref that gets the commit instead of HEAD.
     `pending`: the older records to heal (default: those `kitty_ops.uncommitted`
-    notes in branch mode, `pending_paths` in ref mode). `config`: the values of
+    notes). `config`: the values of
     `COMMIT_CONFIG`, when the caller read them already.
     """
     repo = _repo(repo_root)
@@ -162,7 +162,7 @@ def commit_op(
     _committable(repo, path)  # refuse an open or invalid Op before taking any lock
     sign, ref, config = _settings(repo, sign, ref, config)
     if heal and pending is None:
-        pending = noted_paths(repo) if ref is None else pending_paths(repo, ref)
+        pending = noted_paths(repo)
     others = [other for other in pending or () if other < path] if heal else []
     results = commit_paths(repo, [*others, path], sign=sign, ref=ref, busy_wait=busy_wait, config=config)
     for other in others:
@@ -704,7 +704,9 @@ class _OpCommits:
         In ref mode only the ref moves (compare-and-swap, with a reflog)."""
         if self.ref is not None:
             message = f"commit: {self.last_subject}"
-            self._git(["update-ref", "--create-reflog", "-m", message, self.ref, self.tip or "", self.head or _ZERO])
+            if not self._move_ref(self.ref, None, message, "always"):
+                self._git(["update-ref", "--create-reflog", "-m", message, self.ref, self.tip or "",
+                           self.head or _ZERO])
             return True
         with _index_lock(self.repo):
             if _head_commit(self.repo) != self.head:
@@ -722,20 +724,26 @@ class _OpCommits:
         """HEAD's branch from `head` to `tip` (compare-and-swap), by `kitty_ops.refs`
         in the plain case, else by `git update-ref`."""
         branch = git.head_branch(self.repo)
-        if (branch and self.head and self.tip and self.identities is not None
+        if not (branch and self._move_ref(branch, self.git_dir, message, self.config.get("core.logallrefupdates"))):
+            self._git(["update-ref", "-m", message, "HEAD", self.tip or "", self.head or _ZERO])
+
+    def _move_ref(self, ref: str, head_of: str | None, message: str, log_all: str | None) -> bool:
+        """Move `ref` from `head` to `tip` by `kitty_ops.refs` (with HEAD's reflog
+        too when `head_of`, a git directory, has HEAD at it); False when git must."""
+        if not (self.head and self.tip and self.identities is not None
                 and refs.plain_case(self.repo.common_path, self.config)):
-            try:
-                refs.move_branch(self.repo.common_path, self.git_dir, branch, self.tip, self.head,
-                                 self.identities[1] + b" " + _timestamp(), message,
-                                 self.config.get("core.logallrefupdates"))
-                return
-            except refs.Moved:
-                raise CommitSkipped("HEAD moved while committing (another program updated it)") from None
-            except refs.Unsupported:
-                pass
-            except OSError as exc:
-                raise CommitSkipped(f"could not move {branch}: {exc.strerror or exc}") from None
-        self._git(["update-ref", "-m", message, "HEAD", self.tip or "", self.head or _ZERO])
+            return False
+        try:
+            refs.move_branch(self.repo.common_path, head_of, ref, self.tip, self.head,
+                             self.identities[1] + b" " + _timestamp(), message, log_all)
+        except refs.Moved:
+            raise CommitSkipped(f"{'HEAD' if head_of else ref} moved while committing (another program updated it)") \
+                from None
+        except refs.Unsupported:
+            return False
+        except OSError as exc:
+            raise CommitSkipped(f"could not move {ref}: {exc.strerror or exc}") from None
+        return True
 
     def _commit_tree(self, tree: str, message: str) -> str:
         self.last_subject = message.splitlines()[0]

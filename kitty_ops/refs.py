@@ -36,11 +36,13 @@ def plain_case(common_dir: str, config: dict[str, str | None]) -> bool:
     )
 
 
-def move_branch(common_dir: str, git_dir: str, branch: str, new: str, old: str, committer: bytes,
+def move_branch(common_dir: str, git_dir: str | None, branch: str, new: str, old: str, committer: bytes,
                 message: str, log_all: str | None) -> None:
-    """Point `branch` (`refs/heads/...`, HEAD's) from `old` to `new`, with a reflog
-    line for it and for HEAD (`committer`: `Name <email> <seconds> <+hhmm>`;
-    `log_all`: `core.logAllRefUpdates`). Moved, Unsupported, or OSError."""
+    """Point `branch` from `old` to `new`, with a reflog line for it and, with
+    `git_dir`, for HEAD, which points at it (`committer`: `Name <email> <seconds>
+    <+hhmm>`; `log_all`: `core.logAllRefUpdates`, or "always" for a reflog
+    created whatever the setting, as `update-ref --create-reflog`). Moved,
+    Unsupported, or OSError."""
     path = os.path.join(common_dir, branch)
     lock = path + ".lock"
     try:
@@ -58,7 +60,8 @@ def move_branch(common_dir: str, git_dir: str, branch: str, new: str, old: str, 
         entry = f"{old} {new} ".encode() + committer + b"\t" + message.replace("\n", " ").encode() + b"\n"
         create = (log_all or "true").strip().lower() not in ("false", "no", "off", "0")
         _append_log(os.path.join(common_dir, "logs", branch), entry, create)
-        _append_log(os.path.join(git_dir, "logs", "HEAD"), entry, create)
+        if git_dir is not None:
+            _append_log(os.path.join(git_dir, "logs", "HEAD"), entry, create)
         os.rename(lock, path)
     except BaseException:
         try:

@@ -223,3 +223,12 @@ def test_audit_reads_the_records_ref_in_ref_mode(origin_repo, tmp_path):
     result = kitty_ops(origin_repo, "audit")
     assert result.returncode == 1
     assert "[rewritten-line]" in result.stdout and op_id in result.stdout
+
+
+def test_later_op_commits_move_the_records_ref_with_a_reflog_line_each(origin_repo):
+    ops = [done_op(origin_repo) for _ in range(3)]  # the first creates the ref (git), the rest move it
+    assert ref_records(origin_repo) == sorted(ops)
+    moves = git(origin_repo, "reflog", "show", "--format=%gs", REF).splitlines()
+    assert len(moves) == 3 and all(move.startswith("commit: op(implementer)") for move in moves)
+    assert not (origin_repo / ".git" / "refs" / "kitty-ops" / "records.lock").exists()
+    assert git(origin_repo, "fsck", "--strict", "--no-dangling") == ""
