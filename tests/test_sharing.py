@@ -394,3 +394,23 @@ def test_a_note_left_by_a_crash_before_the_completed_line_commits_nothing_until_
     complete_invocation(committed_repo, crashed)
     assert op_subjects(committed_repo)[0] == f"op(implementer): implement [{crashed[:8]}]"
     assert uncommitted.noted(str(committed_repo / ".git")) == []
+
+
+def test_the_branch_lock_of_a_killed_op_commit_is_named_with_its_index_lock(committed_repo):
+    """Killed between taking the branch's lock and renaming it (under index.lock)."""
+    index_lock = committed_repo / ".git" / "index.lock"
+    index_lock.write_text(f"kitty-ops pid={_dead_pid()} host={os.uname().nodename}\n")
+    branch_lock = committed_repo / ".git" / "refs" / "heads" / "main.lock"
+    branch_lock.write_text(git(committed_repo, "rev-parse", "HEAD") + "\n")
+    doctor = kitty_ops(committed_repo, "doctor", "ops")
+    assert doctor.returncode == 1
+    assert f"rm {index_lock}" in doctor.stdout and f"rm {branch_lock}" in doctor.stdout
+    assert index_lock.exists() and branch_lock.exists()  # never removed by kitty-ops
+
+
+def test_a_records_ref_lock_nobody_holds_is_named_stale(committed_repo):
+    records_lock = committed_repo / ".git" / "refs" / "kitty-ops" / "records.lock"
+    records_lock.parent.mkdir(parents=True)
+    records_lock.write_text("0" * 40 + "\n")
+    doctor = kitty_ops(committed_repo, "doctor", "ops", "--json")
+    assert [lock["path"] for lock in json.loads(doctor.stdout)["stale_locks"]] == [str(records_lock)]

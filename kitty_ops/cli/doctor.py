@@ -73,7 +73,7 @@ def ops(repo: Path, close_stale: bool, threshold_hours: float | None, as_json: b
         _print_sweep(closed)
     for lock in locks:
         click.echo(_style(f"A stale lock left by a killed kitty-ops: {lock['path']}", fg="red", bold=True))
-        click.echo(f"  no git command can run until it is gone: {lock['command']}")
+        click.echo(f"  the git commands (and Op commits) that need it cannot run until it is gone: {lock['command']}")
     if shared is not None:
         _print_ref_report(shared)
     if not (locks or ref_trouble) or any(report.values()):

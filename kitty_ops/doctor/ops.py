@@ -19,7 +19,7 @@ from pathlib import Path
 
 from kitty_ops import git, rules, safefs
 from kitty_ops.errors import UnsafePath
-from kitty_ops.layout import EVENTS_DIR, LOCAL_PATHS, SHARED_PATHS, op_id_from_name, op_id_from_path
+from kitty_ops.layout import EVENTS_DIR, LOCAL_PATHS, RECORDS_REF, SHARED_PATHS, op_id_from_name, op_id_from_path
 from kitty_ops.owners import DEAD, UNKNOWN, OwnerStates
 from kitty_ops.safefs import unsafe_reason
 from kitty_ops.scan import RecordScan, age_hours, read_scan
@@ -215,12 +215,39 @@ def unsafe_files(root: Path) -> list[dict[str, Any]]:
 
 
 def stale_locks(repo_root: Path | str) -> list[dict[str, Any]]:
-    """index.lock files left by a killed kitty-ops: `{"path", "command"}` each."""
+    """Locks left by a killed kitty-ops: `{"path", "command"}` each. The
+    index.lock it held names its pid; the lock of HEAD's branch, which an Op
+    commit takes while it holds index.lock, goes with a stale index.lock; the
+    lock of the records ref is only ever taken under kitty-ops' commit lock, so
+    it is stale when nobody holds that."""
     from kitty_ops.gitlock import stale_lock
 
     repo = git.find_repo(repo_root)
-    path = stale_lock(str(repo.git_dir)) if repo else None
-    return [{"path": path, "command": f"rm {path}"}] if path else []
+    if repo is None:
+        return []
+    found = []
+    index_lock = stale_lock(repo.git_path)
+    if index_lock is not None:
+        found.append(index_lock)
+        branch = git.head_branch(repo)
+        branch_lock = os.path.join(repo.common_path, f"{branch}.lock") if branch else None
+        if branch_lock and os.path.lexists(branch_lock):
+            found.append(branch_lock)
+    records_lock = os.path.join(repo.common_path, f"{RECORDS_REF}.lock")
+    if os.path.lexists(records_lock) and not _commit_lock_held(repo):
+        found.append(records_lock)
+    return [{"path": path, "command": f"rm {path}"} for path in found]
+
+
+def _commit_lock_held(repo: git.Repo) -> bool:
+    from kitty_ops.commit import COMMIT_LOCK_NAME
+    from kitty_ops.lock import LockTimeout, hold_file
+
+    try:
+        with hold_file(os.path.join(repo.common_path, COMMIT_LOCK_NAME), 0.0):
+            return False
+    except LockTimeout:
+        return True
 
 
 def next_command(kind: str, entry: dict[str, Any]) -> str:
