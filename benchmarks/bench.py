@@ -88,7 +88,6 @@ def precommit_config() -> str:
     language: system
     files: ^kitty-ops(/|$)
     types: []
-    always_run: true
     stages: [pre-commit]
   - id: kitty-ops-post-commit
     name: kitty-ops post-commit

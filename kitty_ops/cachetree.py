@@ -121,6 +121,22 @@ class _mapped:
             self.map.close()
 
 
+def valid_trees(path: str) -> tuple[bytes | None, bytes | None] | None:
+    """(root tree id, `kitty-ops/` tree id) that the cache tree of the index at
+    `path` holds as valid, each None when it is not; None without a cache tree
+    this can read."""
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size < 12 + INDEX_HASH_SIZE:
+            return None
+        with _mapped(handle) as data:
+            tree = _tree_of(data)
+            entries = int.from_bytes(data[8:12], "big")
+    if tree is None:
+        return None
+    root, events = tree[2][0], _events_record(tree[2])
+    return (root[3] if root[1] == entries else None), (events[3] if events and events[1] >= 0 else None)
+
+
 def counts_if_head(path: str, head_root: bytes, head_events: bytes) -> tuple[int, int] | None:
     """(entries in the index at `path`, entries under `kitty-ops/`) when its cache
     tree says it holds exactly HEAD's tree (`head_root`, `head_events`: 20-byte ids)."""

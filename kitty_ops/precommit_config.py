@@ -16,10 +16,11 @@ from kitty_ops import __version__
 HOOKS_REPO = "https://github.com/kitty-ops/kitty-ops"
 
 # id, name, stages, pass_filenames, always_run, files (None: any); validate takes
-# every path under kitty-ops/, links included (`types: []`)
+# every path under kitty-ops/, links included (`types: []`), and runs only when
+# one is staged (the orphans hook, which always runs, blocks deletions)
 HOOKS = (
     ("kitty-ops-orphans", "kitty-ops orphans", ("pre-commit", "manual"), False, True, None),
-    ("kitty-ops-validate", "kitty-ops validate", ("pre-commit", "manual"), True, True, r"^kitty-ops(/|$)"),
+    ("kitty-ops-validate", "kitty-ops validate", ("pre-commit", "manual"), True, False, r"^kitty-ops(/|$)"),
     ("kitty-ops-post-commit", "kitty-ops post-commit", ("post-commit",), False, True, None),
     ("kitty-ops-audit", "kitty-ops audit", ("pre-push", "manual"), False, True, None),
     ("kitty-ops-sync", "kitty-ops sync", ("pre-push",), False, True, None),

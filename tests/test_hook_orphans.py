@@ -6,7 +6,7 @@ import json
 import pytest
 
 from kitty_ops.doctor.ops import list_orphan_ops
-from kitty_ops.executor import complete_invocation
+from kitty_ops.executor import complete_invocation, start_invocation
 from kitty_ops.hooks.orphans import find_orphan_problems, main, parse_args
 
 from .conftest import git, hand_written_op, open_op, record
@@ -238,3 +238,46 @@ def test_a_completed_record_left_pending_is_named_as_a_warning(committed_repo, c
     out = capsys.readouterr().out
     assert f"warning: kitty-ops/{op_id}.jsonl: Op {op_id} (reviewer: review, started 0.0h ago)" in out
     assert "is completed but not committed: kitty-ops commit --pending" in out
+
+
+def committed_record(repo) -> str:
+    op_id = open_op(repo)
+    complete_invocation(repo, op_id)
+    return f"kitty-ops/{op_id}.jsonl"
+
+
+def test_a_staged_deletion_of_a_committed_record_blocks(committed_repo, capsys):
+    path = committed_record(committed_repo)
+    git(committed_repo, "rm", "-q", path)
+    assert main([]) == 1  # validate, given no file by pre-commit, does not run
+    assert capsys.readouterr().out == (
+        f"{path}: deleted, but committed records never leave history (append-only);"
+        f" keep it: git restore --staged --worktree {path}\n"
+    )
+    git(committed_repo, "restore", "--staged", "--worktree", path)  # the fix it names works
+    assert main([]) == 0
+
+
+def test_a_staged_rename_blocks_and_the_new_name_is_checked_as_staged(committed_repo, capsys):
+    path = committed_record(committed_repo)
+    open_id = open_op(committed_repo)
+    git(committed_repo, "mv", path, "kitty-ops/old.jsonl")
+    git(committed_repo, "add", f"kitty-ops/{open_id}.jsonl")
+    assert main([]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (f"{path}: renamed to kitty-ops/old.jsonl, but a committed record keeps its name"
+                      f" (append-only); move it back: git mv kitty-ops/old.jsonl {path}")
+    assert out[1].startswith(f"kitty-ops/{open_id}.jsonl: Op {open_id} (")
+    assert out[1].endswith("is staged but not completed.")
+    git(committed_repo, "mv", "kitty-ops/old.jsonl", path)
+    git(committed_repo, "restore", "--staged", f"kitty-ops/{open_id}.jsonl")
+    assert main([]) == 0
+
+
+def test_a_staged_deletion_of_the_lifecycle_blocks(committed_repo, capsys):
+    op_id = start_invocation(committed_repo, "p", "a", mission_id="M1")["invocation_id"]
+    complete_invocation(committed_repo, op_id)
+    git(committed_repo, "rm", "-q", "kitty-ops/lifecycle.jsonl")
+    assert main([]) == 1
+    assert capsys.readouterr().out.startswith(
+        "kitty-ops/lifecycle.jsonl: deleted, but committed records never leave history")

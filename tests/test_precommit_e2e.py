@@ -118,13 +118,26 @@ def test_validate_blocks_a_rewritten_committed_line(guarded_repo):
     assert f"kitty-ops/{op_id}.jsonl: changes lines already committed" in result.output
 
 
-def test_validate_blocks_a_deleted_record_though_no_record_is_staged(guarded_repo):
+def test_orphans_blocks_a_deleted_record_though_validate_has_nothing_to_check(guarded_repo):
     op_id = open_op(guarded_repo)
     complete_invocation(guarded_repo, op_id)
     git(guarded_repo, "rm", "-q", f"kitty-ops/{op_id}.jsonl")
     result = commit(guarded_repo, "tidy")
     assert result.returncode == 1
     assert f"kitty-ops/{op_id}.jsonl: deleted, but committed records never leave history" in result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("kitty-ops orphans") and line.endswith("Failed") for line in lines)
+    assert any(line.startswith("kitty-ops validate") and line.endswith("Skipped") for line in lines)
+
+
+def test_validate_does_not_run_when_nothing_under_kitty_ops_is_staged(guarded_repo):
+    (guarded_repo / "notes.txt").write_text("a person's work\n")
+    git(guarded_repo, "add", "notes.txt")
+    result = commit(guarded_repo, "notes")
+    assert result.returncode == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("kitty-ops orphans") and line.endswith("Passed") for line in lines)
+    assert any(line.startswith("kitty-ops validate") and line.endswith("Skipped") for line in lines)
 
 
 def test_validate_blocks_a_renamed_record(guarded_repo):

@@ -3,7 +3,10 @@
 It blocks a commit that stages an Op record with no `completed` event (the
 staged content, not the working file), and a commit made while an orphan is
 stale (its owner is gone, or, owner unknown, older than --max-age-hours);
-fresh orphans and Ops whose owner runs are named as a warning. It asks git
+fresh orphans and Ops whose owner runs are named as a warning. It also blocks
+the deletion or renaming of a committed record or of `lifecycle.jsonl`
+(`kitty_ops.removals`): pre-commit passes deleted files to no hook, and this
+is the hook that runs on every commit. It asks git
 only for what is staged or untracked under `kitty-ops/` (the untracked
 listing remembered while the directory does not change, `kitty_ops.untracked`),
 and it imports nothing heavier than the standard library: it runs on every
@@ -15,7 +18,7 @@ from __future__ import annotations
 import sys
 import time
 
-from kitty_ops import busy, git, remedies, rules, threshold
+from kitty_ops import busy, git, remedies, removals, rules, stagedtree, threshold
 from kitty_ops.clock import datetime, timezone
 from kitty_ops.errors import InvalidInput
 from kitty_ops.gitdirs import git_dirs
@@ -33,24 +36,48 @@ _PATHSPEC = f":(top){EVENTS_DIR}/"
 
 
 def start_staged_query() -> git.Running:
-    """Ask git, without waiting, what the index changes under kitty-ops/ (against HEAD)."""
-    return git.start(["diff", "--cached", "--name-status", "-z", "--no-renames", "--", _PATHSPEC])
+    """Ask git, without waiting, what the index changes under kitty-ops/ (against HEAD),
+    renames found (`removals` reads them)."""
+    return git.start(["diff", "--cached", "--name-status", "-z", "-M", "--no-color", "--no-relative",
+                      "--", _PATHSPEC])
 
 
-def finish_staged_query(running: git.Running) -> tuple[list[str], list[str], list[str]]:
-    """(record paths staged as added or modified, added, deleted)."""
-    fields = git.split_z(git.finish(running))
-    staged, added, deleted = [], [], []
-    for status, path in zip(fields[0::2], fields[1::2], strict=False):
+class Staged:
+    """What the index changes under kitty-ops/: record paths staged as added or
+    modified (a rename's new name included), those added, those deleted (a
+    rename's old name included), and `removed`: committed records or
+    `lifecycle.jsonl` deleted or renamed, with what undoes it."""
+
+    def __init__(self, fields: list[str] | None = None) -> None:
+        self.staged: list[str] = []
+        self.added: list[str] = []
+        self.deleted: list[str] = []
+        self.removed = removals.problems(fields) if fields else {}
+        position = 0
+        while fields and position < len(fields):
+            status = fields[position][:1]
+            count = 2 if status in "RC" else 1
+            paths = fields[position + 1:position + 1 + count]
+            position += 1 + count
+            if status == "R" and len(paths) == 2:
+                self._note("D", paths[0])
+                self._note("A", paths[1])
+            elif paths:
+                self._note(status, paths[-1])
+
+    def _note(self, status: str, path: str) -> None:
         if not op_id_from_path(path):
-            continue
-        if status in ("A", "M"):
-            staged.append(path)
-        if status == "A":
-            added.append(path)
+            return
+        if status in ("A", "M", "C"):
+            self.staged.append(path)
+        if status in ("A", "C"):
+            self.added.append(path)
         elif status == "D":
-            deleted.append(path)
-    return staged, added, deleted
+            self.deleted.append(path)
+
+
+def finish_staged_query(running: git.Running) -> Staged:
+    return Staged(git.split_z(git.finish(running)))
 
 
 def start_untracked_query() -> git.Running:
@@ -169,6 +196,21 @@ def check_untracked(
     return blocking, warnings
 
 
+def _start_staged(git_dir: str | None, common_dir: str | None) -> tuple[str | None, git.Running | None]:
+    """(HEAD's `kitty-ops/` tree id, the running staged query, or None when the
+    index's cache tree proves nothing is staged there: `kitty_ops.stagedtree`)."""
+    known = stagedtree.head_events_tree(git_dir, common_dir)
+    if known is None:
+        staged_query = start_staged_query()
+        return head_tree(git.start(["ls-tree", "-z", "HEAD", "--", EVENTS_DIR])), staged_query
+    tree, nothing_staged = known
+    return tree, None if nothing_staged else start_staged_query()
+
+
+def _finish_staged(running: git.Running | None) -> Staged:
+    return Staged() if running is None else finish_staged_query(running)
+
+
 def find_orphan_problems(
     max_age_hours: float | None, strict: bool, now: datetime | None = None
 ) -> tuple[list[str], list[str]]:
@@ -179,27 +221,26 @@ def find_orphan_problems(
     `kitty-ops/` and HEAD's tree are as they were when git last listed them,
     else from `git ls-files --others` (whose answer is then remembered)."""
     now = now or datetime.now(timezone.utc)
-    staged_query = start_staged_query()
-    tree_query = git.start(["ls-tree", "-z", "HEAD", "--", EVENTS_DIR])
     config = threshold.start_query() if max_age_hours is None else None
     git_dir, common_dir = git_dirs()
+    tree, staged_query = _start_staged(git_dir, common_dir)
     cache = UntrackedCache(git_dir)
-    tree = head_tree(tree_query)
     if cache.holds(tree):
-        staged, added, deleted = finish_staged_query(staged_query)
-        untracked = cache.untracked(added, deleted)
+        staged = _finish_staged(staged_query)
+        untracked = cache.untracked(staged.added, staged.deleted)
     else:
         before, listing_started = lstat(EVENTS_DIR), time.time_ns()
         untracked_query = start_untracked_query()
-        staged, added, deleted = finish_staged_query(staged_query)
+        staged = _finish_staged(staged_query)
         untracked = _records(git.split_z(git.finish(untracked_query)))
-        cache.remember_listing(before, listing_started, tree, untracked, added)
+        cache.remember_listing(before, listing_started, tree, untracked, staged.added)
     threshold_hours = threshold.finish_query(config) if config is not None else max_age_hours
     assert threshold_hours is not None  # given, or read from git config
     owners = OwnerStates(common_dir=common_dir) if common_dir else None
     blocking, warnings = check_untracked(untracked, threshold_hours, strict, now, cache, owners)
     cache.save()
-    return check_staged(staged, now, threshold_hours) + blocking, warnings
+    removed = [f"{path}: {problem}" for path, problem in staged.removed.items()]
+    return removed + check_staged(staged.staged, now, threshold_hours) + blocking, warnings
 
 
 def parse_args(argv: Sequence[str]) -> tuple[float | None, bool]:

@@ -1,9 +1,10 @@
 """kitty-ops-validate: a pre-commit hook that blocks malformed, rewritten, deleted or renamed Op records.
 
-pre-commit passes the staged files under `kitty-ops/`; the hook checks their
-staged (index) versions, and that each one HEAD already holds only grew. It
-asks git itself for deletions and renames (never passed to hooks), so it
-runs on every commit.
+pre-commit passes the staged files under `kitty-ops/`, and runs it only when
+there are some; the hook checks their staged (index) versions, and that each
+one HEAD already holds only grew. It asks git itself for deletions and renames
+(never passed to hooks); a commit that only deletes or renames records is
+blocked by `kitty-ops-orphans`, which runs on every commit.
 """
 from __future__ import annotations
 
