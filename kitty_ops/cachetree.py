@@ -94,7 +94,7 @@ def _tree_of(data: Any) -> tuple[int, int, list[list[Any]]] | None:
         records = _parse(bytes(data[start + 8:end]))
     except ValueError:
         return None
-    if not records or records[0][0] != b"" or len(records) < 2:
+    if not records or records[0][0] != b"":
         return None
     return start, end, records
 

@@ -75,8 +75,11 @@ def _listed_by_git(info: os.stat_result | None) -> bool:
 class UntrackedCache:
     """The cache of one git directory: `untracked()` answers from it when it holds."""
 
-    def __init__(self, git_dir: str | None) -> None:
+    def __init__(self, git_dir: str | None, top: str = "") -> None:
+        """`top`: the top of the work tree, which the paths are relative to ("": the
+        current directory, as in a hook)."""
         self.path = os.path.join(git_dir, CACHE_NAME) if git_dir else None
+        self.top = top
         self.data: dict[str, object] = {}  # the listing: "dir", "head_tree", "beyond_head"
         self.loaded: dict[str, object] = {}
         self.records: dict[str, list[object]] = {}
@@ -98,7 +101,7 @@ class UntrackedCache:
         """The directory is as it was listed, and so is HEAD's `kitty-ops/` tree
         or it has moved from one tree to another (an Op commit): then `git
         diff-tree` between the two says which names HEAD gained or lost."""
-        now = lstat(EVENTS_DIR)
+        now = lstat(self._at(EVENTS_DIR))
         if not self.data or now is None or self.data.get("dir") != _identity(now)[:4]:
             return False
         beyond, listed_tree = self.data.get("beyond_head"), self.data.get("head_tree")
@@ -108,12 +111,12 @@ class UntrackedCache:
             return True
         if not (listed_tree is None or isinstance(listed_tree, str)):
             return False
-        changes = _tree_changes(listed_tree, head_tree)
+        changes = _tree_changes(listed_tree, head_tree, self.top or ".")
         if changes is None:
             return False
         gained, lost = changes
         moved = {path for path in beyond if isinstance(path, str) and path not in gained}
-        moved.update(path for path in lost if _listed_by_git(lstat(path)))
+        moved.update(path for path in lost if _listed_by_git(lstat(self._at(path))))
         self.data = {**self.data, "head_tree": head_tree, "beyond_head": sorted(moved)}
         return True
 
@@ -123,14 +126,14 @@ class UntrackedCache:
         staged_new, beyond = set(added), self.data["beyond_head"]
         found = {path for path in beyond if isinstance(path, str) and path not in staged_new} \
             if isinstance(beyond, list) else set()
-        found.update(path for path in deleted if _listed_by_git(lstat(path)))
+        found.update(path for path in deleted if _listed_by_git(lstat(self._at(path))))
         return sorted(found)
 
     def remember_listing(self, before: os.stat_result | None, listing_started_ns: int,
                          head_tree: str | None, untracked: list[str], added: list[str]) -> None:
         """After a listing by git: keep it when the directory was the same
         before and after it, and older than the listing by `MARGIN_NS`."""
-        after = lstat(EVENTS_DIR)
+        after = lstat(self._at(EVENTS_DIR))
         if before is None or after is None or _identity(before)[:4] != _identity(after)[:4]:
             self.data = {}
             return
@@ -138,8 +141,11 @@ class UntrackedCache:
             self.data = {}
             return
         beyond = set(untracked)
-        beyond.update(path for path in added if _listed_by_git(lstat(path)))
+        beyond.update(path for path in added if _listed_by_git(lstat(self._at(path))))
         self.data = {"dir": _identity(before)[:4], "head_tree": head_tree, "beyond_head": sorted(beyond)}
+
+    def _at(self, path: str) -> str:
+        return os.path.join(self.top, path) if self.top else path
 
     def scan(self, path: str, op_id: str, now_ns: int) -> RecordScan:
         """What the record at `path` says: remembered while the file is unchanged."""
@@ -181,16 +187,16 @@ class UntrackedCache:
                 pass
 
 
-def _tree_changes(old: str | None, new: str | None) -> tuple[set[str], list[str]] | None:
+def _tree_changes(old: str | None, new: str | None, cwd: str) -> tuple[set[str], list[str]] | None:
     """(record paths in tree `new` and not in `old`, those in `old` and not in
     `new`) of two `kitty-ops/` trees (None: there is none); None when git
     cannot say."""
     try:
         if old is None or new is None:
-            raw = git.finish(git.start(["ls-tree", "-z", "--name-only", old or new or ""]))
+            raw = git.finish(git.start(["ls-tree", "-z", "--name-only", old or new or ""], cwd))
             names = [f"{EVENTS_DIR}/{name}" for name in git.split_z(raw)]
             return (set(names), []) if old is None else (set(), names)
-        raw = git.finish(git.start(["diff-tree", "-z", "--no-renames", "--name-status", old, new]))
+        raw = git.finish(git.start(["diff-tree", "-z", "--no-renames", "--name-status", old, new], cwd))
     except git.GitError:
         return None
     fields = git.split_z(raw)

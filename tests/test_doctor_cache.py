@@ -131,3 +131,73 @@ def test_an_open_record_changed_after_a_run_is_read_again_even_at_the_same_size_
     complete_invocation(committed_repo, op_id, commit=False)
     os.utime(path, (moment, moment))
     assert orphan_ids(committed_repo) == [] and doctor_report(committed_repo)["pending"][0]["invocation_id"] == op_id
+
+
+def settle(repo) -> None:
+    """A person's commit (it leaves the index's cache tree whole), and `kitty-ops/`
+    dated back, as a directory untouched for a while is: its listing is then
+    remembered (`kitty_ops.untracked`)."""
+    notes = repo / "notes.txt"
+    notes.write_text(notes.read_text() + "more\n" if notes.exists() else "notes\n")
+    git(repo, "add", "notes.txt")
+    git(repo, "commit", "-qm", "a person's work", "--no-verify")
+    past = time.time() - 60
+    os.utime(repo / "kitty-ops", (past, past))
+
+
+def no_listing(root):
+    raise AssertionError("kitty-ops/ listed again")
+
+
+def test_once_the_directory_is_listed_doctor_finds_everything_without_listing_it(committed_repo, monkeypatch):
+    changed, _ = committed_op(committed_repo), committed_op(committed_repo)
+    orphan = open_op(committed_repo)
+    pending = open_op(committed_repo)
+    complete_invocation(committed_repo, pending, commit=False)
+    settle(committed_repo)
+    first = doctor_report(committed_repo)
+    path = record(committed_repo, changed)
+    path.write_text(path.read_text().replace('"outcome": "done"', '"outcome": "gone"'))  # the directory stays as it was
+
+    from kitty_ops.doctor import ops
+
+    monkeypatch.setattr(ops, "_names", no_listing)
+    second = doctor_report(committed_repo)
+    assert [entry["invocation_id"] for entry in first["orphans"]] == [orphan]
+    assert [entry["invocation_id"] for entry in second["orphans"]] == [orphan]
+    assert [entry["invocation_id"] for entry in second["pending"]] == [pending] == \
+        [entry["invocation_id"] for entry in first["pending"]]
+    assert first["invalid"] == []
+    assert second["invalid"] == [
+        {"path": f"kitty-ops/{changed}.jsonl", "error": "line 2: outcome: must be one of done, failed, abandoned"}]
+
+
+def test_a_record_added_after_the_listing_is_found(committed_repo):
+    committed_op(committed_repo)
+    settle(committed_repo)
+    assert orphan_ids(committed_repo) == []
+    orphan = open_op(committed_repo)  # the directory changes: it is listed again
+    assert orphan_ids(committed_repo) == [orphan]
+
+
+def test_after_an_op_commit_the_remembered_listing_follows_head(committed_repo, monkeypatch):
+    committed_op(committed_repo)
+    orphan = open_op(committed_repo)
+    done = open_op(committed_repo)
+    settle(committed_repo)
+    assert orphan_ids(committed_repo) == sorted([orphan, done])
+    complete_invocation(committed_repo, done)  # HEAD gains its record; the directory's names stay
+
+    from kitty_ops.doctor import ops
+
+    monkeypatch.setattr(ops, "_names", no_listing)
+    assert orphan_ids(committed_repo) == [orphan]
+    assert doctor_report(committed_repo)["pending"] == []
+
+
+def test_a_committed_record_deleted_from_the_work_tree_is_not_reported_invalid(committed_repo):
+    gone = committed_op(committed_repo)
+    settle(committed_repo)
+    assert doctor_report(committed_repo)["invalid"] == []
+    record(committed_repo, gone).unlink()
+    assert doctor_report(committed_repo) == {"orphans": [], "pending": [], "invalid": []}

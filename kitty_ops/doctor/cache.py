@@ -62,9 +62,23 @@ class KnownRecords:
         self.path = os.path.join(repo.git_dir, CACHE_NAME)
         self.changed: set[str] = set()  # names (`<id>.jsonl`) not committed as they are
         self.tree: str | None = None
-        self.good: set[str] = set()
+        self._good: set[str] | None = set()
+        self._good_text = ""  # the good names as saved, split into `good` only when asked
         self.unknown: dict[str, str] = {}  # name -> blob id, for entries not known good
+        self.complete = False  # good and unknown are every regular record entry of the tree
         self.dirty = False
+
+    @property
+    def good(self) -> set[str]:
+        """The names known completed and valid (most doctor runs never need them as a set)."""
+        if self._good is None:
+            self._good = set(self._good_text.split("\n")) if self._good_text else set()
+            self._good_text = ""
+        return self._good
+
+    @good.setter
+    def good(self, names: set[str]) -> None:
+        self._good, self._good_text = names, ""
 
     # --- loading ---
 
@@ -72,16 +86,20 @@ class KnownRecords:
         """Take the cache for `tree` (HEAD:kitty-ops), bringing it up to date
         with git when the cache was made for another tree (or is absent)."""
         self.tree = tree
+        self.complete = True
         if tree is None:  # no kitty-ops/ tree in HEAD: nothing committed to skip
             return
-        cached_tree, good, unknown = self._read()
+        cached_tree, good_text, unknown = self._read()
         if cached_tree == tree:
-            self.good, self.unknown = good, unknown
+            self._good, self._good_text, self.unknown = None, good_text, unknown
             return
+        good = set(good_text.split("\n")) if good_text else set()
         self.dirty = True
         changes = self._diff_tree(cached_tree, tree) if cached_tree else None
         if changes is None:  # no usable cache: every regular record entry is to be learned
-            self.good, self.unknown = set(), self._ls_tree(tree)
+            listed = self._ls_tree(tree)
+            self.good, self.unknown = set(), listed or {}
+            self.complete = self.dirty = listed is not None
             return
         for name, mode, blob in changes:
             good.discard(name)
@@ -90,18 +108,25 @@ class KnownRecords:
                 unknown[name] = blob
         self.good, self.unknown = good, unknown
 
-    def _read(self) -> tuple[str | None, set[str], dict[str, str]]:
-        """(tree, good names, unknown name -> blob) as saved; no tree when unusable."""
+    def _read(self) -> tuple[str | None, str, dict[str, str]]:
+        """(tree, the good names one a line, unknown name -> blob) as saved; no tree
+        when unusable."""
         try:
             with open(self.path, "rb") as handle:
-                lines = handle.read().decode("ascii").split("\n")
-            separator = lines.index(_SEPARATOR, 2)
-        except (OSError, UnicodeDecodeError, ValueError):
-            return None, set(), {}
-        if lines[0] != _stamp() or lines[-1] != "":
-            return None, set(), {}
-        unknown = dict(line.split(" ", 1) for line in lines[separator + 1:-1])
-        return lines[1], set(lines[2:separator]), unknown
+                text = handle.read().decode("ascii")
+        except (OSError, UnicodeDecodeError):
+            return None, "", {}
+        stamp, _, rest = text.partition("\n")
+        tree, _, rest = rest.partition("\n")
+        separator = ("\n" + rest).find(f"\n{_SEPARATOR}\n")
+        if stamp != _stamp() or separator < 0 or not text.endswith("\n"):
+            return None, "", {}
+        good_text, unknown_text = rest[:max(separator - 1, 0)], rest[separator + len(_SEPARATOR) + 1:]
+        try:
+            unknown = dict(line.split(" ", 1) for line in unknown_text.split("\n")[:-1])
+        except ValueError:
+            return None, "", {}
+        return tree, good_text, unknown
 
     def _diff_tree(self, old: str, new: str) -> list[tuple[str, str, str | None]] | None:
         """(name, new mode, new blob or None when deleted) for each entry that
@@ -122,12 +147,12 @@ class KnownRecords:
                 changes.append((name, new_mode, None if status == "D" else new_blob))
         return changes
 
-    def _ls_tree(self, tree: str) -> dict[str, str]:
+    def _ls_tree(self, tree: str) -> dict[str, str] | None:
         try:
             raw = git.run(["ls-tree", "-z", tree], self.repo.root, env=git.repo_env(self.repo),
                           replace_env=True).stdout
         except git.GitError:
-            return {}
+            return None
         entries = {}
         for entry in raw.decode(errors="surrogateescape").split("\0"):
             meta, _, name = entry.partition("\t")
@@ -138,13 +163,22 @@ class KnownRecords:
 
     # --- using ---
 
-    def to_read(self, names: list[str], candidates: set[str]) -> list[str]:
+    def entries(self) -> set[str] | dict[str, str]:
+        """The names of the tree's regular record entries (with `complete`: all of them)."""
+        if not self.unknown:
+            return self.good
+        return self.good | self.unknown.keys()
+
+    def to_read(self, names: list[str], candidates: set[str], all_to_read: bool = False) -> list[str]:
         """The `names` in `kitty-ops/` whose file must be read: all but those
         committed, known good, and not among the pending `candidates` (ids git
         reports as untracked, changed or staged under kitty-ops/), whose file is
         then a regular file holding that blob (git reports a link or special
-        file put in its place as changed)."""
+        file put in its place as changed). `all_to_read`: `names` are already
+        only such files."""
         self.changed = {f"{op_id}{RECORD_SUFFIX}" for op_id in candidates}
+        if all_to_read:
+            return names
         good, changed = self.good, self.changed
         return [name for name in names if name not in good or name in changed]
 

@@ -19,7 +19,15 @@ from pathlib import Path
 
 from kitty_ops import git, rules, safefs
 from kitty_ops.errors import UnsafePath
-from kitty_ops.layout import EVENTS_DIR, LOCAL_PATHS, RECORDS_REF, SHARED_PATHS, op_id_from_name, op_id_from_path
+from kitty_ops.layout import (
+    EVENTS_DIR,
+    LOCAL_PATHS,
+    RECORD_SUFFIX,
+    RECORDS_REF,
+    SHARED_PATHS,
+    op_id_from_name,
+    op_id_from_path,
+)
 from kitty_ops.owners import DEAD, UNKNOWN, OwnerStates
 from kitty_ops.safefs import unsafe_reason
 from kitty_ops.scan import RecordScan, age_hours, read_scan
@@ -59,7 +67,7 @@ def _scan_all(root: Path, survey: Survey | None = None) -> Iterator[tuple[str, R
     known, events = survey.known, str(root / EVENTS_DIR)
     names = survey.names
     if known is not None:
-        names = known.to_read(names, survey.candidates)
+        names = known.to_read(names, survey.candidates, survey.names_to_read)
     records, now_ns = survey.records, time.time_ns()
     for name in names:
         op_id = op_id_from_name(name)
@@ -82,33 +90,106 @@ class Survey:
     """What git and the directory say, asked once for a whole report: the ids of
     the pending candidates (`candidates`), the names in `kitty-ops/` (`names`),
     and the cache of committed records known good (`known`; None in ref mode or
-    outside git). git's queries run while the cache is read and the directory listed."""
+    outside git). git's queries run while the cache is read and the directory listed.
+
+    In branch mode, when the index's cache tree proves it holds HEAD's files
+    under `kitty-ops/` (`kitty_ops.stagedtree`), nothing is staged there and the
+    untracked records are the listed names that HEAD's tree lacks (the cache
+    knows its entries): only `git diff-files` is asked, not `ls-files --others`
+    or `diff --cached`, which each read the whole index."""
 
     def __init__(self, root: Path) -> None:
-        from kitty_ops.commit import pending_paths, target_ref
-        from kitty_ops.doctor.cache import KnownRecords, finish_head_tree, head_tree_query
+        from kitty_ops.commit import target_ref
         from kitty_ops.layout import TARGET_CONFIG
         from kitty_ops.untracked import UntrackedCache
 
         self.known: KnownRecords | None = None
         self.records: UntrackedCache | None = None  # what unchanged records say
+        self.names_to_read = False  # `names` holds only the files to read, not the whole directory
         repo = git.find_repo(root)
         if repo is None:  # outside git nothing is committed
             self.names = _names(root)
             self.candidates = {op_id for op_id in map(op_id_from_name, self.names) if op_id}
             return
-        tree_query = head_tree_query(repo)
-        try:
-            ref = target_ref(git.config_values(root, [TARGET_CONFIG]))
-            pending = _Background(pending_paths, repo, ref, True)
-        finally:
-            tree = finish_head_tree(tree_query)
-        if ref is None:  # in ref mode the records are not in HEAD: nothing is skipped
-            self.known = KnownRecords(repo)
-            self.known.load(tree)
-        self.records = UntrackedCache(str(repo.git_dir))
+        ref = target_ref(git.config_values(root, [TARGET_CONFIG]))
+        self.records = UntrackedCache(repo.git_path, repo.top)
+        if ref is not None:  # in ref mode the records are not in HEAD: nothing is skipped
+            pending = _Background(_pending, repo, ref)
+            self.names = _names(root)
+            self.candidates = _ids(pending.result())
+            return
+        self._survey_branch(root, repo)
+
+    def _survey_branch(self, root: Path, repo: git.Repo) -> None:
+        from kitty_ops import stagedtree
+        from kitty_ops.doctor.cache import KnownRecords, finish_head_tree, head_tree_query
+
+        trees = stagedtree.head_trees(repo.git_path, repo.common_path)
+        proved = trees is not None and stagedtree.nothing_staged(stagedtree.index_path(repo.git_path), trees)
+        self.known = known = KnownRecords(repo)
+        if not proved:
+            tree_query = head_tree_query(repo)
+            pending = _Background(_pending, repo, None)
+            known.load(finish_head_tree(tree_query))
+            self.names = _names(root)
+            self.candidates = _ids(pending.result())
+            return
+        assert trees is not None
+        tree = trees[1].hex() if trees[1] else None
+        changed = _Background(_changed, repo)
+        known.load(tree)
+        assert self.records is not None
+        if known.complete and self.records.holds(tree):
+            untracked = self.records.untracked([], [])
+            self.candidates = _ids(changed.result()) | _ids(untracked)
+            self.names, self.names_to_read = self._present(root, untracked, known), True
+            return
+        listed = self._list(root, tree, known)
+        self.candidates = _ids(changed.result()) | listed
+
+    def _list(self, root: Path, tree: str | None, known: KnownRecords) -> set[str]:
+        """List `kitty-ops/`; the ids of its untracked records (those HEAD's tree
+        lacks), remembered in the untracked cache when the directory held still."""
+        from kitty_ops.untracked import lstat
+
+        events = str(root / EVENTS_DIR)
+        before, listing_started = lstat(events), time.time_ns()
         self.names = _names(root)
-        self.candidates = {op_id for op_id in map(op_id_from_path, pending.result()) if op_id}
+        if not known.complete:  # the cache could not learn HEAD's entries: git lists them
+            return _ids(_pending(known.repo, None))
+        committed = known.entries()
+        untracked = [f"{EVENTS_DIR}/{name}" for name in self.names
+                     if name not in committed and op_id_from_name(name)]
+        assert self.records is not None
+        self.records.remember_listing(before, listing_started, tree, untracked, [])
+        return _ids(untracked)
+
+    def _present(self, root: Path, untracked: list[str], known: KnownRecords) -> list[str]:
+        """The names of `kitty-ops/` that may need reading, without listing it: the
+        untracked records, the committed ones not known good, and the changed
+        ones, each still there (the others are committed, known good, unchanged)."""
+        names = [path.rpartition("/")[2] for path in untracked]
+        others = {f"{op_id}{RECORD_SUFFIX}" for op_id in self.candidates} | set(known.unknown)
+        events = root / EVENTS_DIR
+        names += [name for name in others - set(names) if os.path.lexists(events / name)]
+        return names
+
+
+def _pending(repo: git.Repo, ref: str | None) -> list[str]:
+    from kitty_ops.commit import pending_paths
+
+    return pending_paths(repo, ref, True)
+
+
+def _changed(repo: git.Repo) -> list[str]:
+    """The tracked files under kitty-ops/ whose work-tree file differs from the index (by stat data)."""
+    raw = git.run(["diff-files", "--name-only", "-z", "--", f":(top){EVENTS_DIR}/"], repo.top,
+                  env=git.repo_env(repo)).stdout
+    return git.split_z(raw)
+
+
+def _ids(paths: list[str]) -> set[str]:
+    return {op_id for op_id in map(op_id_from_path, paths) if op_id}
 
 
 class _Background:
