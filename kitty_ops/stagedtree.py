@@ -8,16 +8,16 @@ each directory whose entries are unchanged since a tree was written from it:
 when its record of `kitty-ops/` (or of the root) equals HEAD's, the index
 holds exactly HEAD's files there, and there is nothing to ask git.
 
-HEAD's tree ids come from its loose commit and root tree objects. Anything
-this does not read as git would (a packed or replaced commit, reftable, an
-object directory set in the environment, SHA-256) returns None, and the hook
-asks git, as before.
+HEAD's tree ids come from its loose commit and root tree objects; anything
+this does not read as git would (a packed or replaced commit, packed refs,
+reftable, an object directory set in the environment, SHA-256) is asked of
+`git ls-tree`, which reads no index.
 """
 from __future__ import annotations
 
 import os
 
-from kitty_ops import cachetree, objects
+from kitty_ops import cachetree, git, objects
 from kitty_ops.layout import EVENTS_DIR
 
 
@@ -82,7 +82,7 @@ def index_path(git_dir: str) -> str:
     return os.environ.get("GIT_INDEX_FILE") or os.path.join(git_dir, "index")
 
 
-def nothing_staged(index: str, trees: tuple[bytes, bytes | None]) -> bool:
+def nothing_staged(index: str, trees: tuple[bytes | None, bytes | None]) -> bool:
     """True when the cache tree of the index at `index` proves it holds HEAD's
     files under `kitty-ops/` (HEAD's `trees`, from `head_trees`); False when it
     does not say so (git must be asked)."""
@@ -93,15 +93,26 @@ def nothing_staged(index: str, trees: tuple[bytes, bytes | None]) -> bool:
     if valid is None:
         return False
     root, events = valid
-    return root == trees[0] or (events is not None and events == trees[1])
+    return (root is not None and root == trees[0]) or (events is not None and events == trees[1])
 
 
-def head_events_tree(git_dir: str | None, common_dir: str | None) -> tuple[str | None, bool] | None:
+def _events_tree_from_git(cwd: str, env: dict[str, str] | None) -> bytes | None:
+    """HEAD's `kitty-ops/` tree id from `git ls-tree` (None: no such tree, or no HEAD)."""
+    try:
+        entry = git.finish(git.start(["ls-tree", "-z", "HEAD", "--", EVENTS_DIR], cwd, env=env))
+    except git.GitError:
+        return None
+    parts = entry.partition(b"\t")[0].split()
+    return bytes.fromhex(parts[2].decode()) if len(parts) == 3 and parts[1] == b"tree" else None
+
+
+def head_events_tree(git_dir: str | None, common_dir: str | None, cwd: str = ".",
+                     env: dict[str, str] | None = None) -> tuple[str | None, bool]:
     """(HEAD's `kitty-ops/` tree id in hex or None, whether the index provably
-    stages nothing under it), or None when git must be asked for both."""
-    if git_dir is None or common_dir is None:
-        return None
-    trees = head_trees(git_dir, common_dir)
-    if trees is None:
-        return None
+    stages nothing under it). HEAD's trees are read from loose objects, else
+    asked of `git ls-tree` (one cheap call, which does not read the index)."""
+    loose = head_trees(git_dir, common_dir) if git_dir and common_dir else None
+    trees = loose if loose is not None else (None, _events_tree_from_git(cwd, env))
+    if git_dir is None or trees == (None, None):
+        return None, False
     return (trees[1].hex() if trees[1] else None), nothing_staged(index_path(git_dir), trees)

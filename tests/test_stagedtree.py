@@ -74,20 +74,26 @@ def test_the_index_git_names_for_the_commit_is_the_one_read(recorded_repo, tmp_p
     assert answer(recorded_repo)[1] is True  # the real index still holds HEAD's records
 
 
-def test_a_packed_head_is_left_to_git(recorded_repo, capsys, monkeypatch):
-    git(recorded_repo, "gc", "-q")
-    assert answer(recorded_repo) is None
+def test_a_packed_head_is_asked_of_git(recorded_repo, capsys, monkeypatch):
+    git(recorded_repo, "gc", "-q")  # objects and refs packed: not read here
+    assert not (recorded_repo / ".git" / "refs" / "heads" / "main").exists()
+    assert answer(recorded_repo) == (git(recorded_repo, "rev-parse", "HEAD:kitty-ops"), True)
     op_id = open_op(recorded_repo)
     git(recorded_repo, "add", f"kitty-ops/{op_id}.jsonl")
+    assert answer(recorded_repo)[1] is False
     monkeypatch.chdir(recorded_repo)
-    assert main([]) == 1  # git was asked
+    assert main([]) == 1
     assert "is staged but not completed." in capsys.readouterr().out
 
 
-def test_replaced_objects_are_left_to_git(recorded_repo):
+def test_replaced_objects_are_seen_as_git_sees_them(recorded_repo):
+    complete_invocation(recorded_repo, open_op(recorded_repo))
     head = git(recorded_repo, "rev-parse", "HEAD")
     git(recorded_repo, "replace", head, git(recorded_repo, "rev-parse", "HEAD~1"))
-    assert answer(recorded_repo) is None
+    tree, proved = answer(recorded_repo)
+    assert tree == git(recorded_repo, "rev-parse", "HEAD:kitty-ops") != git(
+        recorded_repo, "--no-replace-objects", "rev-parse", "HEAD:kitty-ops")
+    assert proved is False  # the index holds the real HEAD's records: git diff --cached shows one
 
 
 def test_a_detached_head_is_read(recorded_repo):

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 
 from kitty_ops import git, rules
-from kitty_ops.layout import EVENTS_DIR, RECORD_SUFFIX, op_id_from_name
+from kitty_ops.layout import RECORD_SUFFIX, op_id_from_name
 from kitty_ops.safefs import open_file_at, read_chunks
 from kitty_ops.scan import RecordScan, read_scan, scan_record
 
@@ -246,18 +246,3 @@ def _scan_hashing(path: str, op_id: str, oid_length: int) -> tuple[RecordScan, s
         return read_scan(path, op_id), None
     finally:
         os.close(fd)
-
-
-def head_tree_query(repo: git.Repo) -> git.Running:
-    """Start asking git for HEAD's `kitty-ops/` tree id (see `finish_head_tree`)."""
-    return git.start(["ls-tree", "-z", "HEAD", "--", EVENTS_DIR], repo.root, env=git.repo_env(repo))
-
-
-def finish_head_tree(running: git.Running) -> str | None:
-    """The tree id, None when HEAD has no `kitty-ops/` tree (no commit, or a link there)."""
-    try:
-        entry = git.finish(running).decode(errors="surrogateescape")
-    except git.GitError:
-        return None
-    parts = entry.partition("\t")[0].split()
-    return parts[2] if len(parts) == 3 and parts[:2] == ["040000", "tree"] else None

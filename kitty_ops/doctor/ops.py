@@ -122,20 +122,16 @@ class Survey:
 
     def _survey_branch(self, root: Path, repo: git.Repo) -> None:
         from kitty_ops import stagedtree
-        from kitty_ops.doctor.cache import KnownRecords, finish_head_tree, head_tree_query
+        from kitty_ops.doctor.cache import KnownRecords
 
-        trees = stagedtree.head_trees(repo.git_path, repo.common_path)
-        proved = trees is not None and stagedtree.nothing_staged(stagedtree.index_path(repo.git_path), trees)
+        tree, proved = stagedtree.head_events_tree(repo.git_path, repo.common_path, repo.top, git.repo_env(repo))
         self.known = known = KnownRecords(repo)
         if not proved:
-            tree_query = head_tree_query(repo)
             pending = _Background(_pending, repo, None)
-            known.load(finish_head_tree(tree_query))
+            known.load(tree)
             self.names = _names(root)
             self.candidates = _ids(pending.result())
             return
-        assert trees is not None
-        tree = trees[1].hex() if trees[1] else None
         changed = _Background(_changed, repo)
         known.load(tree)
         assert self.records is not None

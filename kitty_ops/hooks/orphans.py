@@ -84,16 +84,6 @@ def start_untracked_query() -> git.Running:
     return git.start(["ls-files", "--others", "-z", "--", _PATHSPEC])
 
 
-def head_tree(running: git.Running) -> str | None:
-    """HEAD's `kitty-ops/` tree id from `git ls-tree HEAD -- kitty-ops`, None without one."""
-    try:
-        entry = git.finish(running).decode(errors="surrogateescape")
-    except git.GitError:
-        return None
-    parts = entry.partition("\t")[0].split()
-    return parts[2] if len(parts) == 3 and parts[1] == "tree" else None
-
-
 def _records(paths: list[str]) -> list[str]:
     return [path for path in paths if op_id_from_path(path)]
 
@@ -105,12 +95,12 @@ def _op_id(path: str) -> str:
 _UNSET = -1.0
 
 
-def describe(path: str, scan: RecordScan, now: datetime, age: float | None = _UNSET) -> str:
+def describe(path: str, scan: RecordScan, now: datetime, age: float | None = _UNSET, op_id: str = "") -> str:
     """`path: Op <id> (<profile>: <action>, started 2.5h ago)`; `age` in hours, when known."""
     if age == _UNSET:
         age = age_hours(scan.started.get("started_at") if scan.started else None, now)
     shown_age = "start time unreadable" if age is None else f"started {age:.1f}h ago"
-    return f"{path}: Op {_op_id(path)} ({scan.field('profile_id')}: {scan.field('action')}, {shown_age})"
+    return f"{path}: Op {op_id or _op_id(path)} ({scan.field('profile_id')}: {scan.field('action')}, {shown_age})"
 
 
 def check_staged(paths: list[str], now: datetime, max_age_hours: float = DEFAULT_MAX_AGE_HOURS,
@@ -158,7 +148,8 @@ def check_untracked(
     owners = owners or OwnerStates()  # asked only once an open Op is met
     now_ns = time.time_ns()
     for path in paths:
-        scan = cache.scan(path, _op_id(path), now_ns) if cache is not None else read_scan(path, _op_id(path))
+        op_id = _op_id(path)
+        scan = cache.scan(path, op_id, now_ns) if cache is not None else read_scan(path, op_id)
         if scan.started is None:
             continue  # not an Op yet (doctor lists it as invalid)
         if scan.completed is not None:
@@ -169,7 +160,7 @@ def check_untracked(
                 )
             continue
         age = age_hours(scan.started.get("started_at"), now)
-        state, owner = owners.assess(_op_id(path))
+        state, owner = owners.assess(op_id)
         if state == DEAD:
             why = f"is a dead orphan ({owner})"
         elif state == UNKNOWN and rules.is_stale(age, max_age_hours):
@@ -178,20 +169,20 @@ def check_untracked(
             why = "is an orphan (--strict)"
         else:
             shown_owner = f" ({owner})" if state == RUNNING else ""
-            warnings.append(f"warning: {describe(path, scan, now, age)} is still open{shown_owner}.")
+            warnings.append(f"warning: {describe(path, scan, now, age, op_id)} is still open{shown_owner}.")
             continue
-        blocking.append(f"{describe(path, scan, now, age)} {why}.")
+        blocking.append(f"{describe(path, scan, now, age, op_id)} {why}.")
         if why.endswith("(--strict)"):  # it may still be running: never offer to abandon it
-            blocking.append(f"  it may still be running: let it finish (kitty-ops complete {_op_id(path)}) first")
+            blocking.append(f"  it may still be running: let it finish (kitty-ops complete {op_id}) first")
         elif scan.is_valid:
             blocking += [
-                f"  close it: kitty-ops complete {_op_id(path)} --outcome abandoned",
+                f"  close it: kitty-ops complete {op_id} --outcome abandoned",
                 f"  or close every stale one: {_close_stale_command(max_age_hours)}",
             ]
         else:  # the sweep leaves damaged records alone: they need a person
             blocking.append(
                 f"  its record is damaged ({'; '.join(scan.problems)}): repair {path} by hand,"
-                f" then close it: kitty-ops complete {_op_id(path)} --outcome abandoned"
+                f" then close it: kitty-ops complete {op_id} --outcome abandoned"
             )
     return blocking, warnings
 
@@ -199,11 +190,7 @@ def check_untracked(
 def _start_staged(git_dir: str | None, common_dir: str | None) -> tuple[str | None, git.Running | None]:
     """(HEAD's `kitty-ops/` tree id, the running staged query, or None when the
     index's cache tree proves nothing is staged there: `kitty_ops.stagedtree`)."""
-    known = stagedtree.head_events_tree(git_dir, common_dir)
-    if known is None:
-        staged_query = start_staged_query()
-        return head_tree(git.start(["ls-tree", "-z", "HEAD", "--", EVENTS_DIR])), staged_query
-    tree, nothing_staged = known
+    tree, nothing_staged = stagedtree.head_events_tree(git_dir, common_dir)
     return tree, None if nothing_staged else start_staged_query()
 
 
