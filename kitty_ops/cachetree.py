@@ -27,6 +27,7 @@ INDEX_HASH_SIZE = 20  # SHA-1 repositories only: the Op commit writes its own ob
 _KNOWN = (b"TREE", b"REUC", b"UNTR", b"FSMN")  # extensions that hold no offsets or hashes of the others
 _EVENTS = b"kitty-ops"
 MAPPED_SIZE = 1 << 20
+READ_SIZE = 1 << 16  # an index read for its cache tree alone is mapped from this size on
 
 # A record of the TREE extension: [path component, entry count, subtree count, tree id or None].
 
@@ -104,12 +105,13 @@ class _mapped:
     header, the extensions at the end) are loaded, not the 11 MB of entries at
     100,000 records."""
 
-    def __init__(self, handle: Any) -> None:
+    def __init__(self, handle: Any, mapped_size: int = MAPPED_SIZE) -> None:
         self.handle = handle
+        self.mapped_size = mapped_size  # from this size on, mapped
         self.map: Any = None
 
     def __enter__(self) -> Any:
-        if os.fstat(self.handle.fileno()).st_size < MAPPED_SIZE:
+        if os.fstat(self.handle.fileno()).st_size < self.mapped_size:
             return self.handle.read()
         import mmap
 
@@ -128,7 +130,7 @@ def valid_trees(path: str) -> tuple[bytes | None, bytes | None] | None:
     with open(path, "rb") as handle:
         if os.fstat(handle.fileno()).st_size < 12 + INDEX_HASH_SIZE:
             return None
-        with _mapped(handle) as data:
+        with _mapped(handle, READ_SIZE) as data:  # only the end is read
             tree = _tree_of(data)
             entries = int.from_bytes(data[8:12], "big")
     if tree is None:

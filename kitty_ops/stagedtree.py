@@ -96,14 +96,32 @@ def nothing_staged(index: str, trees: tuple[bytes | None, bytes | None]) -> bool
     return (root is not None and root == trees[0]) or (events is not None and events == trees[1])
 
 
-def _events_tree_from_git(cwd: str, env: dict[str, str] | None) -> bytes | None:
-    """HEAD's `kitty-ops/` tree id from `git ls-tree` (None: no such tree, or no HEAD)."""
-    try:
-        entry = git.finish(git.start(["ls-tree", "-z", "HEAD", "--", EVENTS_DIR], cwd, env=env))
-    except git.GitError:
-        return None
-    parts = entry.partition(b"\t")[0].split()
-    return bytes.fromhex(parts[2].decode()) if len(parts) == 3 and parts[1] == b"tree" else None
+class HeadQuery:
+    """`head_events_tree`'s answer, with git (when it must be asked) running
+    meanwhile: `finish()` gives it."""
+
+    def __init__(self, git_dir: str | None, common_dir: str | None, cwd: str = ".",
+                 env: dict[str, str] | None = None) -> None:
+        self.git_dir = git_dir
+        self.loose = head_trees(git_dir, common_dir) if git_dir and common_dir else None
+        self.running = None if self.loose is not None else \
+            git.start(["ls-tree", "-z", "HEAD", "--", EVENTS_DIR], cwd, env=env)
+
+    def _events_tree_from_git(self) -> bytes | None:
+        """HEAD's `kitty-ops/` tree id from `git ls-tree` (None: no such tree, or no HEAD)."""
+        assert self.running is not None
+        try:
+            entry = git.finish(self.running)
+        except git.GitError:
+            return None
+        parts = entry.partition(b"\t")[0].split()
+        return bytes.fromhex(parts[2].decode()) if len(parts) == 3 and parts[1] == b"tree" else None
+
+    def finish(self) -> tuple[str | None, bool]:
+        trees = self.loose if self.loose is not None else (None, self._events_tree_from_git())
+        if self.git_dir is None or trees == (None, None):
+            return None, False
+        return (trees[1].hex() if trees[1] else None), nothing_staged(index_path(self.git_dir), trees)
 
 
 def head_events_tree(git_dir: str | None, common_dir: str | None, cwd: str = ".",
@@ -111,8 +129,4 @@ def head_events_tree(git_dir: str | None, common_dir: str | None, cwd: str = "."
     """(HEAD's `kitty-ops/` tree id in hex or None, whether the index provably
     stages nothing under it). HEAD's trees are read from loose objects, else
     asked of `git ls-tree` (one cheap call, which does not read the index)."""
-    loose = head_trees(git_dir, common_dir) if git_dir and common_dir else None
-    trees = loose if loose is not None else (None, _events_tree_from_git(cwd, env))
-    if git_dir is None or trees == (None, None):
-        return None, False
-    return (trees[1].hex() if trees[1] else None), nothing_staged(index_path(git_dir), trees)
+    return HeadQuery(git_dir, common_dir, cwd, env).finish()

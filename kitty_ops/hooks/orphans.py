@@ -187,13 +187,6 @@ def check_untracked(
     return blocking, warnings
 
 
-def _start_staged(git_dir: str | None, common_dir: str | None) -> tuple[str | None, git.Running | None]:
-    """(HEAD's `kitty-ops/` tree id, the running staged query, or None when the
-    index's cache tree proves nothing is staged there: `kitty_ops.stagedtree`)."""
-    tree, nothing_staged = stagedtree.head_events_tree(git_dir, common_dir)
-    return tree, None if nothing_staged else start_staged_query()
-
-
 def _finish_staged(running: git.Running | None) -> Staged:
     return Staged() if running is None else finish_staged_query(running)
 
@@ -210,8 +203,10 @@ def find_orphan_problems(
     now = now or datetime.now(timezone.utc)
     config = threshold.start_query() if max_age_hours is None else None
     git_dir, common_dir = git_dirs()
-    tree, staged_query = _start_staged(git_dir, common_dir)
+    head = stagedtree.HeadQuery(git_dir, common_dir)  # git asked only when HEAD is packed
     cache = UntrackedCache(git_dir)
+    tree, nothing_staged = head.finish()  # the index's cache tree proves nothing is staged under kitty-ops/
+    staged_query = None if nothing_staged else start_staged_query()
     if cache.holds(tree):
         staged = _finish_staged(staged_query)
         untracked = cache.untracked(staged.added, staged.deleted)
