@@ -39,7 +39,7 @@ BIN = Path(sys.executable).parent
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 OPEN_FRACTION = 100  # one open Op per this many committed records
 HOOK_ROUNDS_FACTOR = 5  # the hook is quick and its ratios are tight: more samples
-KITTY_HOOKS = ("kitty-ops-orphans", "kitty-ops-validate", "kitty-ops-post-commit")
+KITTY_HOOKS = ("kitty-ops-orphans", "kitty-ops-validate")
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PERSON_COMMIT = "echo {n} > notes.txt && git add notes.txt && git commit -q -m x"
 
@@ -89,13 +89,6 @@ def precommit_config() -> str:
     files: ^kitty-ops(/|$)
     types: []
     stages: [pre-commit]
-  - id: kitty-ops-post-commit
-    name: kitty-ops post-commit
-    entry: {BIN / 'kitty-ops-post-commit'}
-    language: system
-    pass_filenames: false
-    always_run: true
-    stages: [post-commit]
 """
 
 
@@ -251,7 +244,7 @@ def bench_person_commit(root: Path, rounds: int) -> dict | None:
     precommit = BIN / "pre-commit"
     if not precommit.exists():
         return None
-    install = [str(precommit), "install", "--hook-type", "pre-commit", "--hook-type", "post-commit"]
+    install = [str(precommit), "install", "--hook-type", "pre-commit"]  # the stages `init --write` installs
     subprocess.run(install, cwd=root, check=True, capture_output=True)
     skip_env = {**os.environ, "SKIP": ",".join(KITTY_HOOKS)}
     hooked, skipped = [], []
@@ -260,7 +253,7 @@ def bench_person_commit(root: Path, rounds: int) -> dict | None:
             hooked.append(timed(PERSON_COMMIT.format(n=f"h{n}"), root))
             skipped.append(timed(PERSON_COMMIT.format(n=f"s{n}"), root, env=skip_env))
     finally:
-        subprocess.run([str(precommit), "uninstall", "--hook-type", "pre-commit", "--hook-type", "post-commit"],
+        subprocess.run([str(precommit), "uninstall", "--hook-type", "pre-commit"],
                        cwd=root, capture_output=True)
     return {"hooks": spread(hooked[1:]), "skipped": spread(skipped[1:])}
 

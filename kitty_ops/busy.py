@@ -10,7 +10,8 @@ it moves HEAD, the Op commit asks two witnesses:
   tree. Exact, and there from the command's first instant.
 - marks: where there is no `/proc`, the suite's pre-commit-stage hook leaves
   `<git-dir>/kitty-ops-busy/<pid>` naming the git process it runs under; a
-  mark whose process is gone is ignored, and the post-commit hook removes it.
+  mark whose process is gone is ignored (and the optional post-commit hook
+  removes it).
 
 Standard library only: the hooks import it.
 """
@@ -285,12 +286,16 @@ def busy_pids_marked(git_dir: str) -> dict[int, str]:
 
 
 def note_waiting(git_dir: str) -> None:
-    """Leave word for the post-commit hook that an Op commit waits."""
+    """Leave word (for `kitty_ops.waiter` and the post-commit hook) that an Op commit waits."""
     try:
         with open(os.path.join(git_dir, WAITING_NAME), "w"):
             pass
     except OSError:
         pass
+
+
+def is_waiting(git_dir: str) -> bool:
+    return os.path.exists(os.path.join(git_dir, WAITING_NAME))
 
 
 def take_waiting(git_dir: str) -> bool:

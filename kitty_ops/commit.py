@@ -9,7 +9,7 @@ person at work:
    does (exclusive create) and, holding it, asks `kitty_ops.busy` whether a
    person's `git commit`, merge, rebase, ... runs in this work tree; if one
    does it lets go, waits a short bounded time, and then leaves the record
-   pending (the post-commit hook commits it when the person's command ends).
+   pending, and `kitty_ops.waiter` commits it when the person's command ends.
 2. Nothing is staged before the commit exists: the tree comes from a
    temporary index, the commit from `commit-tree`, HEAD moves by `update-ref`
    compare-and-swap, and only then does the real index (rebuilt in a copy
@@ -233,7 +233,7 @@ def commit_paths(
     try:
         return _commit_under_locks(repo, paths, sign, ref, config)
     except _Busy as busy_now:
-        busy.note_waiting(repo.git_path)
+        _commit_after_git(repo, busy.busy_pids(repo.top, repo.git_path))
         raise CommitSkipped(str(busy_now)) from None
 
 
@@ -379,7 +379,7 @@ def _refuse_unsafe_state(repo: git.Repo) -> None:
     if os.environ.get("GIT_INDEX_FILE"):
         raise CommitSkipped(
             "called from inside a running git command (GIT_INDEX_FILE is set); "
-            "the post-commit hook or the next Op commit commits it"
+            "the next Op commit, or `kitty-ops commit --pending`, commits it"
         )
     operation = git.operation_in_progress(repo)
     if operation:
@@ -388,7 +388,16 @@ def _refuse_unsafe_state(repo: git.Repo) -> None:
         raise CommitSkipped("HEAD is detached; check out a branch first")
 
 
-_LATER = "the post-commit hook or the next Op commit commits it"
+_LATER = "it is committed once that command ends"
+
+
+def _commit_after_git(repo: git.Repo, running: dict[int, str]) -> None:
+    """Leave word that an Op waits, and start `kitty_ops.waiter`, which commits it
+    once the git commands `running` have ended."""
+    from kitty_ops import waiter
+
+    busy.note_waiting(repo.git_path)
+    waiter.start(repo.top, repo.git_path, sorted(running))
 
 
 def _busy_reason(repo: git.Repo, running: dict[int, str] | None = None) -> str | None:
@@ -403,22 +412,24 @@ def _refuse_inside_git(repo: git.Repo) -> None:
     git command: an Op commit now would make that command fail."""
     inside = busy.busy_ancestors(repo.top, repo.git_path)
     if inside:
+        _commit_after_git(repo, inside)
         raise CommitSkipped(f"called from inside {next(iter(inside.values()))}; {_LATER}")
 
 
 def _wait_until_quiet(repo: git.Repo, busy_wait: float) -> None:
     """Wait up to `busy_wait` seconds for the person's HEAD-moving git commands
-    to end; CommitSkipped (and word left for the post-commit hook) if they do
+    to end; CommitSkipped (and the waiter started) if they do
     not, and at once when this process runs inside one of them (its hook)."""
     running: dict[int, str] | None = busy.busy_pids(repo.top, repo.git_path)
     if running:
         inside = set(running) & set(busy.ancestors())
         if inside:
+            _commit_after_git(repo, running)
             raise CommitSkipped(f"called from inside {running[inside.pop()]}; {_LATER}")
     deadline = time.monotonic() + busy_wait
     while (reason := _busy_reason(repo, running)) is not None:
         if time.monotonic() >= deadline:
-            busy.note_waiting(repo.git_path)
+            _commit_after_git(repo, running or busy.busy_pids(repo.top, repo.git_path))
             raise CommitSkipped(reason)
         time.sleep(0.02)
         running = None

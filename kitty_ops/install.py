@@ -10,7 +10,7 @@ from kitty_ops.writer import ensure_events_dir
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 # One `pre-commit install` installs every stage the hooks use (the audit runs on git push).
-INSTALL_HOOK_TYPES = ("pre-commit", "post-commit", "pre-push")
+INSTALL_HOOK_TYPES = ("pre-commit", "pre-push")
 INSTALL_HOOK_TYPES_LINE = f"default_install_hook_types: [{', '.join(INSTALL_HOOK_TYPES)}]\n"
 
 

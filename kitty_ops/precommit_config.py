@@ -26,13 +26,19 @@ HOOKS = (
     ("kitty-ops-sync", "kitty-ops sync", ("pre-push",), False, True, None),
 )
 ALL_TYPES = ("kitty-ops-validate",)
-HOOK_IDS = tuple(hook[0] for hook in HOOKS)
+# Declared for configurations written before, not installed any more: an Op that
+# waits for a person's commit is committed by `kitty_ops.waiter`, and every hook
+# that runs costs a commit pre-commit's `git diff` of the whole work tree.
+OPTIONAL = ("kitty-ops-post-commit",)
+HOOK_IDS = tuple(hook[0] for hook in HOOKS if hook[0] not in OPTIONAL)
 
 
 def local_entry(indent: str = "  ") -> str:
     """The `repos:` item that runs the installed console scripts (`language: system`)."""
     lines = [f"{indent}- repo: local", f"{indent}  hooks:"]
     for hook_id, name, stages, pass_filenames, always_run, files in HOOKS:
+        if hook_id in OPTIONAL:
+            continue
         item = f"{indent}    "
         lines += [
             f"{item}- id: {hook_id}",

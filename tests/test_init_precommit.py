@@ -7,7 +7,7 @@ import sys
 
 import yaml
 
-from kitty_ops.precommit_config import local_entry, published_entry
+from kitty_ops.precommit_config import OPTIONAL, local_entry, published_entry
 
 from .conftest import PROJECT_ROOT, env_with_scripts, git, kitty_ops_process, open_op
 
@@ -19,8 +19,9 @@ def test_the_local_entry_has_the_hooks_of_the_manifest_with_their_settings():
     manifest = yaml.safe_load((PROJECT_ROOT / ".pre-commit-hooks.yaml").read_text())
     (local,) = yaml.safe_load("repos:\n" + local_entry())["repos"]
     assert local["repo"] == "local"
-    assert [hook["id"] for hook in local["hooks"]] == [hook["id"] for hook in manifest]
-    for written, declared in zip(local["hooks"], manifest, strict=True):
+    installed = [hook for hook in manifest if hook["id"] not in OPTIONAL]
+    assert [hook["id"] for hook in local["hooks"]] == [hook["id"] for hook in installed]
+    for written, declared in zip(local["hooks"], installed, strict=True):
         assert written["language"] == "system"
         def settings(hook):
             return {key: hook.get(key, DEFAULTS.get(key)) for key in SETTINGS}
@@ -32,7 +33,7 @@ def test_the_published_entry_names_the_repository_and_the_release():
     (published,) = yaml.safe_load("repos:\n" + published_entry())["repos"]
     assert published["repo"] == "https://github.com/kitty-ops/kitty-ops" and published["rev"] == "v0.1.0"
     assert [hook["id"] for hook in published["hooks"]] == [
-        "kitty-ops-orphans", "kitty-ops-validate", "kitty-ops-post-commit", "kitty-ops-audit", "kitty-ops-sync"]
+        "kitty-ops-orphans", "kitty-ops-validate", "kitty-ops-audit", "kitty-ops-sync"]
 
 
 def test_init_write_prints_the_published_form_as_the_alternative(committed_repo):
@@ -40,7 +41,7 @@ def test_init_write_prints_the_published_form_as_the_alternative(committed_repo)
     assert result.returncode == 0, result.stderr
     assert "Once kitty-ops is released" in result.stdout and published_entry().rstrip() in result.stdout
     config = (committed_repo / ".pre-commit-config.yaml").read_text()
-    assert config.startswith("default_install_hook_types: [pre-commit, post-commit, pre-push]\nrepos:\n")
+    assert config.startswith("default_install_hook_types: [pre-commit, pre-push]\nrepos:\n")
     assert local_entry() in config
 
 
@@ -56,8 +57,9 @@ def test_hooks_written_by_init_run_through_pre_commit_with_no_network(committed_
     installed = subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=committed_repo, env=env,
                                capture_output=True, text=True, timeout=300)
     assert installed.returncode == 0, installed.stdout + installed.stderr
-    for stage in ("pre-commit", "post-commit", "pre-push"):
+    for stage in ("pre-commit", "pre-push"):
         assert (committed_repo / ".git" / "hooks" / stage).exists()
+    assert not (committed_repo / ".git" / "hooks" / "post-commit").exists()  # nothing runs after a commit
     git(committed_repo, "add", "-A")
     first = subprocess.run(["git", "commit", "-m", "use kitty-ops"], cwd=committed_repo, env=env,
                            capture_output=True, text=True, timeout=300)

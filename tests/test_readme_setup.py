@@ -90,7 +90,7 @@ def test_the_readme_set_up_works_as_written_in_a_fresh_environment_offline(tmp_p
     installed = subprocess.run(["bash", "-c", "command -v kitty-ops kitty-ops-orphans"], env=env,
                                capture_output=True, text=True).stdout.split()
     assert installed == [str(venv / "bin" / "kitty-ops"), str(venv / "bin" / "kitty-ops-orphans")]
-    for stage in ("pre-commit", "post-commit", "pre-push"):
+    for stage in ("pre-commit", "pre-push"):
         assert (your_repo / ".git" / "hooks" / stage).exists()
     subjects = git(your_repo, "log", "--format=%s").splitlines()
     assert subjects[1:] == ["Use kitty-ops", "initial"] and subjects[0].startswith("op(implementer): implement [")

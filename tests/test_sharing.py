@@ -138,6 +138,66 @@ def test_an_op_completed_while_the_person_writes_the_message_waits_for_the_commi
     assert git(repo, "log", "-1", "--skip=1", "--format=%s") == "slow message"
 
 
+def install_orphans_hook_only(repo: Path) -> None:
+    """The configuration `init --write` writes: no post-commit stage."""
+    (repo / ".pre-commit-config.yaml").write_text(
+        "repos:\n- repo: local\n  hooks:\n  - id: kitty-ops-orphans\n    name: kitty-ops-orphans\n"
+        f"    entry: {BIN / 'kitty-ops-orphans'}\n    language: system\n    pass_filenames: false\n"
+        "    always_run: true\n    stages: [pre-commit]\n")
+    git(repo, "add", ".pre-commit-config.yaml")
+    git(repo, "commit", "-qm", "pre-commit config")
+    subprocess.run([sys.executable, "-m", "pre_commit", "install", "-t", "pre-commit"], cwd=repo, check=True,
+                   capture_output=True)
+    assert not (repo / ".git" / "hooks" / "post-commit").exists()
+
+
+@pytest.mark.parametrize("through_pre_commit", [True, False])
+def test_an_op_that_waited_for_a_persons_commit_is_committed_once_it_ends_with_no_post_commit_hook(
+        committed_repo, through_pre_commit):
+    repo = committed_repo
+    if through_pre_commit:
+        install_orphans_hook_only(repo)
+    op_id = op(repo)
+    (repo / "work.txt").write_text("work\n")
+    git(repo, "add", "work.txt")
+    editor = "sh -c 'sleep 2; echo slow message > \"$1\"' --"
+    person = subprocess.Popen(["git", "commit"], cwd=repo, env={**os.environ, "GIT_EDITOR": editor},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)  # the person's commit is running its editor
+    completion = complete_invocation(repo, op_id)
+    assert completion.commit is None and "it is committed once that command ends" in completion.pending_reason
+    _, stderr = person.communicate(timeout=60)
+    assert person.returncode == 0, stderr
+    deadline = time.monotonic() + 30  # the completion's waiter commits it in the background
+    while not op_subjects(repo) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert op_subjects(repo) == [f"op(implementer): implement [{op_id[:8]}]"]
+    assert git(repo, "log", "-1", "--skip=1", "--format=%s") == "slow message"
+    assert git(repo, "status", "--porcelain", "--", "kitty-ops/") == ""
+
+
+def test_one_waiter_serves_every_op_that_waited(committed_repo):
+    from kitty_ops.waiter import WAITER_NAME
+
+    repo = committed_repo
+    first, second = op(repo), op(repo)
+    (repo / "work.txt").write_text("work\n")
+    git(repo, "add", "work.txt")
+    editor = "sh -c 'sleep 6; echo slow message > \"$1\"' --"  # each completion waits 1 s first
+    person = subprocess.Popen(["git", "commit"], cwd=repo, env={**os.environ, "GIT_EDITOR": editor},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    assert complete_invocation(repo, first).commit is None
+    waiter_pid = (repo / ".git" / WAITER_NAME).read_text().strip()
+    assert complete_invocation(repo, second).commit is None
+    assert (repo / ".git" / WAITER_NAME).read_text().strip() == waiter_pid  # no second waiter
+    person.communicate(timeout=60)
+    deadline = time.monotonic() + 30
+    while len(op_subjects(repo)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sorted(op_subjects(repo)) == sorted(f"op(implementer): implement [{op_id[:8]}]" for op_id in (first, second))
+
+
 def test_complete_from_the_persons_own_git_hook_leaves_the_op_pending(committed_repo):
     repo = committed_repo
     op_id = op(repo)

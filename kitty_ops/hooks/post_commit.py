@@ -1,16 +1,16 @@
 """kitty-ops-post-commit: after a person's commit, commit the Ops that waited for it.
 
 An Op completed while the person's `git commit` ran stays pending (an Op
-commit then would make that commit fail). This post-commit-stage hook ends
-the mark the pre-commit stage left (where marks are used) and, when an Op
-waited, starts `kitty-ops commit --pending` in the background, once the
-person's git command has exited: the person never waits for it.
+commit then would make that commit fail), and the completion starts
+`kitty_ops.waiter`, which commits it once that command has exited. So this
+post-commit-stage hook is optional: `init --write` no longer installs it. It
+ends the mark the pre-commit stage left (where marks are used) and, when an
+Op waited and no waiter is alive, starts one: the person never waits for it.
 """
 from __future__ import annotations
 
 import os
 import sys
-import time
 
 from kitty_ops import busy, git
 from kitty_ops.gitdirs import git_dirs
@@ -20,43 +20,30 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 WAIT_FOR_GIT_SECONDS = 30.0
-BACKGROUND_BUSY_WAIT_SECONDS = 5.0
 
 
-def after_commit() -> int | None:
+def after_commit() -> bool:
     """End the marks of the git command above and start the background commit
-    of waiting Ops; the background process id, or None when nothing waited."""
+    of waiting Ops (`kitty_ops.waiter`); False when nothing waited, or a waiter
+    is at work already."""
     git_dir = git_dirs()[0]  # git runs hooks at the top of the work tree
     if git_dir is None:
-        return None
+        return False
     above = busy.git_ancestors()
     for pid in above:
         busy.unmark(git_dir, pid)
-    if not busy.take_waiting(git_dir):
-        return None
-    import subprocess
+    if not busy.is_waiting(git_dir):
+        return False
+    from kitty_ops import waiter
 
-    env = {name: value for name, value in os.environ.items() if name not in git.HOOK_VARIABLES}
-    command = [sys.executable, "-m", "kitty_ops.hooks.post_commit", "--in-background", *map(str, above)]
-    child = subprocess.Popen(
-        command, cwd=os.getcwd(), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-    return child.pid
+    return waiter.start(os.getcwd(), git_dir, above)
 
 
 def commit_waiting(repo_root: str, after_pids: list[int]) -> None:
     """Wait (bounded) for the person's git command to exit, then commit what is pending."""
-    from kitty_ops.commit import commit_ops
-    from kitty_ops.errors import KittyOpsError
+    from kitty_ops.waiter import commit_waiting as commit_after
 
-    deadline = time.monotonic() + WAIT_FOR_GIT_SECONDS
-    while any(busy.is_alive(pid) for pid in after_pids) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    try:
-        commit_ops(repo_root, pending=True, busy_wait=BACKGROUND_BUSY_WAIT_SECONDS)
-    except KittyOpsError:
-        busy.note_waiting(str(git.find_repo(repo_root).git_dir))  # type: ignore[union-attr]  # the next commit tries again
+    commit_after(repo_root, after_pids, WAIT_FOR_GIT_SECONDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
