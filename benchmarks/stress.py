@@ -1,7 +1,8 @@
 """Agents completing Ops beside a person's git commands: does anything break or get lost?
 
 For each number of agents N, in a fresh repository with the suite's hooks
-installed through pre-commit (`repo: local`, pre-commit and post-commit stages):
+installed through pre-commit as `init --write` installs them (`repo: local`, the
+pre-commit stage; Ops that wait for the person are committed by `kitty_ops.waiter`):
 
 - person:  N agent processes complete an Op every `--interval` seconds while a
            person makes `--commits` commits through pre-commit, each with an
@@ -81,12 +82,12 @@ def make_repo(root: Path) -> Path:
     hooks = "".join(
         f"  - id: {name}\n    name: {name}\n    entry: {BIN / name}\n    language: system\n"
         f"    pass_filenames: false\n    always_run: true\n    stages: [{stage}]\n"
-        for name, stage in (("kitty-ops-orphans", "pre-commit"), ("kitty-ops-post-commit", "post-commit"))
+        for name, stage in (("kitty-ops-orphans", "pre-commit"),)
     )
     (repo / ".pre-commit-config.yaml").write_text("repos:\n- repo: local\n  hooks:\n" + hooks)
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "initial", "--no-verify")
-    subprocess.run([sys.executable, "-m", "pre_commit", "install", "-t", "pre-commit", "-t", "post-commit"],
+    subprocess.run([sys.executable, "-m", "pre_commit", "install", "-t", "pre-commit"],
                    cwd=repo, check=True, capture_output=True)
     return repo
 
