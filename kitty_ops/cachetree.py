@@ -123,6 +123,31 @@ class _mapped:
             self.map.close()
 
 
+def _serialize(records: list[list[Any]]) -> bytes:
+    return b"".join(name + b"\0" + b"%d %d\n" % (count, subtrees) + (oid if count >= 0 else b"")
+                    for name, count, subtrees, oid in records)
+
+
+def tree_body_with(body: bytes, entries: int, head: tuple[bytes, bytes], tip: tuple[bytes, bytes],
+                   added: int) -> bytes | None:
+    """The `TREE` extension body `body` of an index of `entries` entries that holds
+    exactly HEAD's tree (`head`: root and `kitty-ops/` ids), with the root and
+    `kitty-ops/` records set to the tip's (`tip`) after `added` files were added
+    under `kitty-ops/`; None when the index does not hold HEAD's tree."""
+    try:
+        records = _parse(body)
+    except ValueError:
+        return None
+    if not records or records[0][0] != b"":
+        return None
+    root, events = records[0], _events_record(records)
+    if root[3] != head[0] or root[1] != entries or events is None or events[3] != head[1] or events[1] < 0:
+        return None
+    root[3], root[1] = tip[0], root[1] + added
+    events[3], events[1] = tip[1], events[1] + added
+    return _serialize(records)
+
+
 def valid_trees(path: str) -> tuple[bytes | None, bytes | None] | None:
     """(root tree id, `kitty-ops/` tree id) that the cache tree of the index at
     `path` holds as valid, each None when it is not; None without a cache tree
@@ -178,8 +203,7 @@ def set_trees(path: str, root: tuple[bytes, int], events: tuple[bytes, int]) -> 
                 return False
             records[0][3], records[0][1] = root
             events_record[3], events_record[1] = events
-            body = b"".join(name + b"\0" + b"%d %d\n" % (count, subtrees) + (oid if count >= 0 else b"")
-                            for name, count, subtrees, oid in records)
+            body = _serialize(records)
             tail = b"TREE" + len(body).to_bytes(4, "big") + body + bytes(data[end:len(data) - INDEX_HASH_SIZE])
             skip_hash = bytes(data[len(data) - INDEX_HASH_SIZE:]) == b"\0" * INDEX_HASH_SIZE  # index.skipHash
             digest = None

@@ -31,7 +31,7 @@ import os
 import sys
 import time
 
-from kitty_ops import busy, cachetree, git, gitlock, lifecycle, objects, refs, safefs, uncommitted
+from kitty_ops import busy, cachetree, git, gitlock, indexfile, lifecycle, objects, refs, safefs, uncommitted
 from kitty_ops.errors import CommitSkipped, KittyOpsError
 from kitty_ops.layout import (
     COMMIT_CONFIG,
@@ -648,8 +648,10 @@ class _OpCommits:
     def _prepare_index(self, wait: bool = True) -> None:
         """The real index with the Op's entries, in a copy; remembers which index it
         copied. Without `wait` its last git call is left running (`_index_ready`)."""
-        self.index_copied = _link_or_copy(self.index_path, self.new_index)
         entries = dict(self.index_entries)
+        if self._write_small_index(entries):
+            return
+        self.index_copied = _link_or_copy(self.index_path, self.new_index)
         if LIFECYCLE_LOG_RELATIVE_PATH in entries and self._lifecycle_staged_by_user():
             del entries[LIFECYCLE_LOG_RELATIVE_PATH]  # the person's staged version stays
         # Files unchanged since they were read go in from the work tree, so that
@@ -665,6 +667,35 @@ class _OpCommits:
                                           env={**self.env, "GIT_INDEX_FILE": self.new_index})
             if wait:
                 self._index_ready()
+
+    def _write_small_index(self, entries: dict[str, str]) -> bool:
+        """The copy written by `kitty_ops.indexfile`, for a small index whose Op
+        files are all as they were read; False when git must make it."""
+        if not self.native or LIFECYCLE_LOG_RELATIVE_PATH in entries or "core.sharedrepository" in self.config:
+            return False  # the person may have staged lifecycle.jsonl: git is asked
+        files = {}
+        for path, blob in entries.items():
+            try:
+                info = os.lstat(os.path.join(self.repo.top, path))
+            except OSError:
+                return False
+            if (info.st_ino, info.st_size, info.st_mtime_ns) != self.read_at.get(path):
+                return False  # changed since it was read and hashed
+            files[path] = (blob, info)
+        trees = None
+        if self.head_tree_ids is not None and self.tip_tree_ids is not None:
+            tip_root, tip_events = (bytes.fromhex(oid) for oid in self.tip_tree_ids)
+            trees = self.head_tree_ids, (tip_root, tip_events)
+        _remove(self.new_index)
+        try:
+            written = indexfile.add(self.index_path, self.new_index, self.repo.top, files, trees)
+        except OSError:
+            written = None
+        if written is None:
+            _remove(self.new_index)
+            return False
+        self.index_copied, self.cache_counts = written[0], None
+        return True
 
     def _index_ready(self) -> None:
         """Wait for the copy's update-index, if one is running; then keep its cache tree."""
