@@ -10,8 +10,8 @@ is the hook that runs on every commit. It asks git
 only for what is staged or untracked under `kitty-ops/` (the untracked
 listing remembered while the directory does not change, `kitty_ops.untracked`),
 and it imports nothing heavier than the standard library: it runs on every
-commit. What still grows with the number of committed records is git's
-reading of its index.
+commit. What is staged is asked of git only when the index's cache tree does
+not prove that nothing under `kitty-ops/` is (`kitty_ops.stagedtree`).
 """
 from __future__ import annotations
 
