@@ -10,7 +10,6 @@ Op waited and no waiter is alive, starts one: the person never waits for it.
 from __future__ import annotations
 
 import os
-import sys
 
 from kitty_ops import busy, git
 from kitty_ops.gitdirs import git_dirs
@@ -18,8 +17,6 @@ from kitty_ops.gitdirs import git_dirs
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-WAIT_FOR_GIT_SECONDS = 30.0
 
 
 def after_commit() -> bool:
@@ -39,18 +36,7 @@ def after_commit() -> bool:
     return waiter.start(os.getcwd(), git_dir, above)
 
 
-def commit_waiting(repo_root: str, after_pids: list[int]) -> None:
-    """Wait (bounded) for the person's git command to exit, then commit what is pending."""
-    from kitty_ops.waiter import commit_waiting as commit_after
-
-    commit_after(repo_root, after_pids, WAIT_FOR_GIT_SECONDS)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["--in-background"]:
-        commit_waiting(os.getcwd(), [int(pid) for pid in args[1:] if pid.isdigit()])
-        return 0
     try:
         after_commit()
     except (OSError, git.GitError) as exc:  # a post-commit hook cannot undo the commit: say it, pass
