@@ -117,25 +117,23 @@ def test_agents_completing_while_a_person_commits_through_pre_commit(committed_r
     assert git(repo, "status", "--porcelain", "--", "kitty-ops/") == ""
 
 
-def test_an_op_completed_while_the_person_writes_the_message_waits_for_the_commit(committed_repo):
-    repo = committed_repo
-    install_suite(repo)
-    op_id = op(repo)
+def slow_person_commit(repo: Path, editor_seconds: int = 2) -> subprocess.Popen:
+    """A person's `git commit` of work.txt whose editor takes `editor_seconds`,
+    running once this returns."""
     (repo / "work.txt").write_text("work\n")
     git(repo, "add", "work.txt")
-    editor = "sh -c 'sleep 2; echo slow message > \"$1\"' --"
+    editor = f"sh -c 'sleep {editor_seconds}; echo slow message > \"$1\"' --"
     person = subprocess.Popen(["git", "commit"], cwd=repo, env={**os.environ, "GIT_EDITOR": editor},
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(0.5)  # the person's commit is running its editor
-    completion = complete_invocation(repo, op_id)
-    assert completion.commit is None and "running in this work tree" in completion.pending_reason
-    _, stderr = person.communicate(timeout=60)
-    assert person.returncode == 0, stderr
-    deadline = time.monotonic() + 30  # the post-commit hook commits it in the background
-    while not op_subjects(repo) and time.monotonic() < deadline:
+    return person
+
+
+def wait_for_op_commits(repo: Path, count: int) -> list[str]:
+    deadline = time.monotonic() + 30  # committed in the background
+    while len(op_subjects(repo)) < count and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert op_subjects(repo) == [f"op(implementer): implement [{op_id[:8]}]"]
-    assert git(repo, "log", "-1", "--skip=1", "--format=%s") == "slow message"
+    return op_subjects(repo)
 
 
 def install_orphans_hook_only(repo: Path) -> None:
@@ -151,27 +149,20 @@ def install_orphans_hook_only(repo: Path) -> None:
     assert not (repo / ".git" / "hooks" / "post-commit").exists()
 
 
-@pytest.mark.parametrize("through_pre_commit", [True, False])
-def test_an_op_that_waited_for_a_persons_commit_is_committed_once_it_ends_with_no_post_commit_hook(
-        committed_repo, through_pre_commit):
+@pytest.mark.parametrize("hooks", ["as init --write installs them", "with the old post-commit stage", "none"])
+def test_an_op_that_waited_for_a_persons_commit_is_committed_once_it_ends(committed_repo, hooks):
     repo = committed_repo
-    if through_pre_commit:
+    if hooks == "as init --write installs them":
         install_orphans_hook_only(repo)
+    elif hooks == "with the old post-commit stage":
+        install_suite(repo)
     op_id = op(repo)
-    (repo / "work.txt").write_text("work\n")
-    git(repo, "add", "work.txt")
-    editor = "sh -c 'sleep 2; echo slow message > \"$1\"' --"
-    person = subprocess.Popen(["git", "commit"], cwd=repo, env={**os.environ, "GIT_EDITOR": editor},
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)  # the person's commit is running its editor
+    person = slow_person_commit(repo)
     completion = complete_invocation(repo, op_id)
     assert completion.commit is None and "it is committed once that command ends" in completion.pending_reason
     _, stderr = person.communicate(timeout=60)
     assert person.returncode == 0, stderr
-    deadline = time.monotonic() + 30  # the completion's waiter commits it in the background
-    while not op_subjects(repo) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert op_subjects(repo) == [f"op(implementer): implement [{op_id[:8]}]"]
+    assert wait_for_op_commits(repo, 1) == [f"op(implementer): implement [{op_id[:8]}]"]  # by the waiter
     assert git(repo, "log", "-1", "--skip=1", "--format=%s") == "slow message"
     assert git(repo, "status", "--porcelain", "--", "kitty-ops/") == ""
 
@@ -181,21 +172,14 @@ def test_one_waiter_serves_every_op_that_waited(committed_repo):
 
     repo = committed_repo
     first, second = op(repo), op(repo)
-    (repo / "work.txt").write_text("work\n")
-    git(repo, "add", "work.txt")
-    editor = "sh -c 'sleep 6; echo slow message > \"$1\"' --"  # each completion waits 1 s first
-    person = subprocess.Popen(["git", "commit"], cwd=repo, env={**os.environ, "GIT_EDITOR": editor},
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    person = slow_person_commit(repo, editor_seconds=6)  # each completion waits 1 s first
     assert complete_invocation(repo, first).commit is None
     waiter_pid = (repo / ".git" / WAITER_NAME).read_text().strip()
     assert complete_invocation(repo, second).commit is None
     assert (repo / ".git" / WAITER_NAME).read_text().strip() == waiter_pid  # no second waiter
     person.communicate(timeout=60)
-    deadline = time.monotonic() + 30
-    while len(op_subjects(repo)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert sorted(op_subjects(repo)) == sorted(f"op(implementer): implement [{op_id[:8]}]" for op_id in (first, second))
+    expected = sorted(f"op(implementer): implement [{op_id[:8]}]" for op_id in (first, second))
+    assert sorted(wait_for_op_commits(repo, 2)) == expected
 
 
 def test_complete_from_the_persons_own_git_hook_leaves_the_op_pending(committed_repo):
