@@ -213,15 +213,26 @@ def mark_from_hook() -> None:
 
 
 def is_alive(pid: int) -> bool:
+    """A process `pid` runs: a zombie (dead, not yet reaped by its parent) does not.
+
+    (`kitty_ops.processes.exists` asks the same from the other end; the hooks
+    import this module, which stays standard library only and self-contained.)
+    """
+    if pid <= 0:
+        return False  # os.kill(0, ...) would ask about this process group
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # it exists, owned by someone else
     except OSError:
         return False
-    return True
+    stat = _read(f"{PROC}/{pid}/stat")
+    if stat is None:
+        return not has_procfs()  # gone just now; or no /proc: a pid that exists is all that is known
+    state = stat.rpartition(b")")[2].split()[:1]  # the name may hold spaces and parentheses
+    return state not in ([b"Z"], [b"X"], [b"x"])
 
 
 def mark(git_dir: str, pid: int) -> None:

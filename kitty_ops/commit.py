@@ -31,7 +31,19 @@ import os
 import sys
 import time
 
-from kitty_ops import busy, cachetree, git, gitlock, indexfile, lifecycle, objects, refs, safefs, uncommitted
+from kitty_ops import (
+    busy,
+    cachetree,
+    git,
+    gitlock,
+    indexfile,
+    lifecycle,
+    objects,
+    refs,
+    safefs,
+    stagedtree,
+    uncommitted,
+)
 from kitty_ops.errors import CommitSkipped, KittyOpsError
 from kitty_ops.layout import (
     COMMIT_CONFIG,
@@ -61,7 +73,11 @@ INDEX_LOCK_SECONDS = 1.0  # how long to wait for another git command's index.loc
 BUSY_WAIT_SECONDS = 1.0  # how long to wait for a person's git command before staying pending
 LAND_ATTEMPTS = 5  # HEAD moved between preparing the commits and landing them: prepare again
 OP_ID_TRAILER = "Op-Id"
-_ZERO = "0" * 40
+
+
+def _zero(oid: str | None) -> str:
+    """The all-zeros id of `oid`'s length (SHA-1 or SHA-256): "no value" to update-ref."""
+    return "0" * len(oid or "0" * 40)
 
 
 class NotCompleted(KittyOpsError):
@@ -383,6 +399,16 @@ def _refuse_unsafe_state(repo: git.Repo) -> None:
         )
     operation = git.operation_in_progress(repo)
     if operation:
+        running = busy.busy_pids(repo.top, repo.git_path)
+        if running:
+            # The person's command waits in an editor (`git merge -e`, `rebase -i`,
+            # `cherry-pick -e`): the waiter commits the Op once it has ended and the
+            # operation is finished.
+            _commit_after_git(repo, running)
+            raise CommitSkipped(
+                f"{operation} is in progress and {next(iter(running.values()))} is running in this work tree; "
+                f"it is committed once that command ends and the {operation.partition(' ')[2]} is finished"
+            )
         raise CommitSkipped(f"{operation} is in progress; finish it first")
     if git.head_branch(repo) is None:
         raise CommitSkipped("HEAD is detached; check out a branch first")
@@ -393,7 +419,9 @@ _LATER = "it is committed once that command ends"
 
 def _commit_after_git(repo: git.Repo, running: dict[int, str]) -> None:
     """Leave word that an Op waits, and start `kitty_ops.waiter`, which commits it
-    once the git commands `running` have ended."""
+    once the git commands `running` have ended (and the merge, rebase, ... they
+    left under way, if any, is finished). Word first: a waiter alive already
+    looks for it before it exits."""
     from kitty_ops import waiter
 
     busy.note_waiting(repo.git_path)
@@ -522,7 +550,9 @@ class _OpCommits:
         # are loose (as the last commit left them), else from git once, and the
         # `kitty-ops` tree's entries are looked up and edited here (`objects.TreeEdit`);
         # others, and a first commit, go through git and a temporary index.
-        self.native = bool(self.head) and len(self.head or "") == 40 and self._take_trees(self.head or "")
+        self.native = (bool(self.head) and len(self.head or "") == 40 and "core.sharedrepository" not in self.config
+                       and (self.config.get("extensions.objectformat") or "sha1").lower() == "sha1"
+                       and self._take_trees(self.head or ""))
         if self.native:
             self.in_head = self._blobs_in_head([*shared, *self.paths])
         else:
@@ -598,6 +628,8 @@ class _OpCommits:
         return True
 
     def _loose_trees(self, head: str) -> tuple[bytes, bytes] | None:
+        if stagedtree.replaced(self.repo.common_path):
+            return None  # git reads the replacements: let it
         commit = objects.read_loose(self.objects_dir, head)
         if commit is None or commit[0] != b"commit" or not commit[1].startswith(b"tree "):
             return None
@@ -748,7 +780,7 @@ class _OpCommits:
             message = f"commit: {self.last_subject}"
             if not self._move_ref(self.ref, None, message, "always"):
                 self._git(["update-ref", "--create-reflog", "-m", message, self.ref, self.tip or "",
-                           self.head or _ZERO])
+                           self.head or _zero(self.tip)])
             return True
         with _index_lock(self.repo):
             if _head_commit(self.repo) != self.head:
@@ -767,7 +799,7 @@ class _OpCommits:
         in the plain case, else by `git update-ref`."""
         branch = git.head_branch(self.repo)
         if not (branch and self._move_ref(branch, self.git_dir, message, self.config.get("core.logallrefupdates"))):
-            self._git(["update-ref", "-m", message, "HEAD", self.tip or "", self.head or _ZERO])
+            self._git(["update-ref", "-m", message, "HEAD", self.tip or "", self.head or _zero(self.tip)])
 
     def _move_ref(self, ref: str, head_of: str | None, message: str, log_all: str | None) -> bool:
         """Move `ref` from `head` to `tip` by `kitty_ops.refs` (with HEAD's reflog
@@ -777,7 +809,10 @@ class _OpCommits:
             return False
         try:
             refs.move_branch(self.repo.common_path, head_of, ref, self.tip, self.head,
-                             self.identities[1] + b" " + _timestamp(), message, log_all)
+                             self.identities[1] + b" " + _timestamp(), message, log_all,
+                             refs.lock_timeout_ms(self.config))
+        except refs.Locked as exc:
+            raise CommitSkipped(f"{ref} is locked: {exc}") from None
         except refs.Moved:
             raise CommitSkipped(f"{'HEAD' if head_of else ref} moved while committing (another program updated it)") \
                 from None
@@ -825,21 +860,16 @@ def _head_commit(repo: git.Repo) -> str | None:
 
 
 def _ref_commit(repo: git.Repo, ref: str) -> str | None:
-    """The commit `ref` (a full ref name) points at, from the ref files; None when absent."""
-    try:
-        with open(os.path.join(repo.common_path, ref), "rb") as handle:
-            return handle.read().decode().strip() or None
-    except FileNotFoundError:
-        pass
-    try:
-        with open(os.path.join(repo.common_path, "packed-refs"), "rb") as handle:
-            for line in handle:
-                oid, _, name = line.decode(errors="replace").strip().partition(" ")
-                if name == ref:
-                    return oid
-    except FileNotFoundError:
-        pass
-    return None
+    """The commit `ref` (a full ref name) points at, from the ref files where refs
+    are files (else from git); None when absent."""
+    if refs.files_backend(repo.common_path, {}):
+        try:
+            return refs.read(repo.common_path, ref)
+        except refs.Unsupported:
+            pass
+    result = git.run(["rev-parse", "-q", "--verify", f"{ref}^{{commit}}"], repo.top, env=git.repo_env(repo),
+                     replace_env=True, check=False)
+    return result.stdout.decode().strip() or None if result.returncode == 0 else None
 
 
 def _identity(path: str) -> tuple[int, int, int] | None:

@@ -14,7 +14,7 @@ import select
 import time
 
 from kitty_ops import settings
-from kitty_ops.errors import KittyOpsError
+from kitty_ops.errors import EXIT_USAGE, KittyOpsError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,28 +50,100 @@ class GitError(KittyOpsError):
         self.stderr = stderr
 
 
-# What git exports to the hooks it runs (and rebase/am to their children): kept,
-# they would point kitty-ops' own git calls at the running command's index.
-HOOK_VARIABLES = (
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR",
-    "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH",
-    "GIT_REFLOG_ACTION", "GIT_INTERNAL_SUPER_PREFIX",
+class UntrustedRepository(GitError):
+    """git refuses the repository (`safe.directory`: it belongs to another user).
+    Not "outside git": nothing may be written as if it were."""
+
+    exit_code = EXIT_USAGE
+
+
+# The environment of every git call is an allowlist, as pre-commit's
+# `no_git_env` (pre_commit/git.py) makes it: of git's own variables only those
+# that say how to reach a remote and what the user configured pass. Dropped:
+# whatever a running git command exports to its hooks and children (GIT_PREFIX,
+# GIT_REFLOG_ACTION, GIT_INTERNAL_*, GIT_QUARANTINE_PATH, the pathspec
+# switches below, ...), GIT_TRACE*, and test switches.
+_KEPT_GIT_VARIABLES = frozenset((
+    # pre-commit's list
+    "GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "GIT_SSL_NO_VERIFY",
+    "GIT_CONFIG_COUNT", "GIT_HTTP_PROXY_AUTHMETHOD", "GIT_ALLOW_PROTOCOL", "GIT_ASKPASS",
+    # how GIT_SSH is to be spoken to (plink, tortoiseplink)
+    "GIT_SSH_VARIANT",
+    # where the user's configuration is, and what `git -c` adds to it: the
+    # identity, signing key and kitty-ops settings kitty-ops must read as git does
+    "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_PARAMETERS",
+    # who commits, and when: the Op commit written without git reads them too, both must agree
+    "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE",
+    "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_DATE",
+))
+_KEPT_GIT_PREFIXES = ("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_")
+
+# Where the repository is, as git hands it to the hooks it runs: GIT_INDEX_FILE
+# above all, the index being committed (a temporary one for `git commit -a` or
+# `git commit <path>`). Kept as given by the calls that name no repository
+# (`_env`: the pre-commit hooks' calls, which must read what git is committing);
+# `repo_env` drops them and names the repository itself.
+REPOSITORY_VARIABLES = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
 )
+# `git --literal-pathspecs <command>` (Magit runs every git command so), and
+# --glob-, --noglob- and --icase-pathspecs, export these to the hooks and to
+# every git they start: kept, they would change what kitty-ops' own pathspecs
+# mean (under GIT_LITERAL_PATHSPECS `:(top)kitty-ops/` names a file of that
+# name: the orphans hook then saw nothing staged). Never passed to a git call,
+# whatever environment it is given (see `start`).
+PATHSPEC_VARIABLES = ("GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS",
+                      "GIT_ICASE_PATHSPECS")
+
+# No way to prompt. git runs in a session of its own, with no controlling
+# terminal (`start`), and stdin from /dev/null; GIT_TERMINAL_PROMPT=0 stops
+# git's own prompts. ssh and ssh-keygen (`gpg.format=ssh` signing: `ssh-keygen
+# -Y sign`) ask for a key's passphrase on /dev/tty, else through SSH_ASKPASS:
+# SSH_ASKPASS_REQUIRE=never forbids the latter (kept only when the user forces
+# askpass, a passphrase supplied by a script), so that a key the ssh-agent does
+# not hold fails at once with git's message instead of a dialog. GPG_TTY is
+# where gpg-agent's pinentry would draw its prompt: the user's terminal. GIT_ASKPASS
+# stays (pre-commit keeps it): the credential helper of CI jobs, for `sync`.
+_NO_PROMPT_DROPPED = ("GPG_TTY",)
+
+
+def _allowed(name: str) -> bool:
+    return not name.startswith("GIT_") or name in _KEPT_GIT_VARIABLES or name.startswith(_KEPT_GIT_PREFIXES)
+
+
+def allowed_environ(keep: tuple[str, ...] = ()) -> dict[str, str]:
+    """This process's environment with git's own variables only as the allowlist
+    (and `keep`) says: for a kitty-ops process started from a git hook."""
+    return {name: value for name, value in os.environ.items() if _allowed(name) or name in keep}
+
+
+def clean_env(keep: tuple[str, ...] = ()) -> dict[str, str]:
+    """The environment every git call gets: `allowed_environ`, no way to prompt,
+    no pager or editor."""
+    env = allowed_environ(keep)
+    for name in _NO_PROMPT_DROPPED:
+        env.pop(name, None)
+    env.update(_QUIET_ENV)
+    if env.get("SSH_ASKPASS_REQUIRE", "").lower() != "force":
+        env["SSH_ASKPASS_REQUIRE"] = "never"
+    return env
 
 
 def _env(extra: dict[str, str] | None) -> dict[str, str]:
-    env = {**os.environ, **_QUIET_ENV}
+    """The environment of a call that names no repository: `clean_env`, the
+    repository as git gave it (in a hook: the commit being made) kept."""
+    env = clean_env(REPOSITORY_VARIABLES)
     if extra:
         env.update(extra)
     return env
 
 
 def repo_env(repo: Repo) -> dict[str, str]:
-    """The whole environment for git calls of the commit path: the variables a
-    running git command exports to its hooks removed, and the repository the
-    user asked for named explicitly."""
-    env = {name: value for name, value in os.environ.items() if name not in HOOK_VARIABLES}
-    env.update(_QUIET_ENV)
+    """The whole environment for git calls of the commit path: `clean_env`,
+    and the repository the user asked for named explicitly (what a running git
+    command exports to its hooks is never used)."""
+    env = clean_env()
     env["GIT_DIR"] = repo.git_path
     env["GIT_WORK_TREE"] = repo.top
     return env
@@ -105,8 +177,7 @@ def run(
     running = start(args, cwd, env if replace_env and env is not None else _env(env), input=input)
     out, err, code = _wait(running, timeout or GIT_TIMEOUT_SECONDS)
     if check and code != 0:
-        stderr = err.decode(errors="replace").strip()
-        raise GitError(f"git {args[0]} failed: {_last_line(stderr)}", stderr)
+        raise failure(args[0], err)
     return Result(code, out, err)
 
 
@@ -128,24 +199,24 @@ def start(
     input: bytes | None = None,
 ) -> Running:
     """Start `git <args>` without waiting, to run several queries side by side;
-    `input` is fed to its standard input (else it reads nothing).
+    `input` is fed to its standard input (else it reads nothing). `env` is the
+    whole environment (default: `_env`); the pathspec variables never pass.
 
-    Spawned with `os.posix_spawnp` where there is one: every git call of the
-    hooks and of the Op commit goes through here, and importing `subprocess`
-    costs as much as a git call.
+    git runs in a session of its own: no controlling terminal, so neither it
+    nor what it starts (ssh, ssh-keygen, gpg, a credential helper) can prompt
+    on the user's terminal or be stopped by it, and a timeout kills the whole
+    process group. Spawned with `os.posix_spawnp` where there is one: every git
+    call of the hooks and of the Op commit goes through here, and importing
+    `subprocess` costs as much as a git call.
     """
     running = Running(args[0])
     command = ["git", "-C", os.fspath(cwd), *args]
+    if env is None:
+        env = _env(None)
+    elif any(name in env for name in PATHSPEC_VARIABLES):
+        env = {name: value for name, value in env.items() if name not in PATHSPEC_VARIABLES}
     if not hasattr(os, "posix_spawnp"):  # Windows
-        import subprocess
-
-        pipe = subprocess.PIPE
-        running.popen = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL if input is None else pipe, stdout=pipe, stderr=pipe,
-            env=env or _env(None),
-        )
-        running.input = input or b""
-        return running
+        return _popen(running, command, env, input)
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
     in_read = -1
@@ -157,11 +228,14 @@ def start(
         running.input = input
     actions += [(os.POSIX_SPAWN_DUP2, out_write, 1), (os.POSIX_SPAWN_DUP2, err_write, 2)]
     try:
-        running.pid = os.posix_spawnp("git", command, env or _env(None), file_actions=actions)
-    except OSError as exc:
+        running.pid = os.posix_spawnp("git", command, env, file_actions=actions, setsid=True)
+    except (OSError, NotImplementedError) as exc:
         for fd in (out_read, err_read, running.stdin):
             if fd >= 0:
                 os.close(fd)
+        if isinstance(exc, NotImplementedError):  # no POSIX_SPAWN_SETSID here
+            running.stdin = -1
+            return _popen(running, command, env, input)
         raise GitError(f"cannot run git: {exc.strerror or exc}") from None
     finally:
         for fd in (out_write, err_write, in_read):
@@ -171,12 +245,42 @@ def start(
     return running
 
 
+def _popen(running: Running, command: list[str], env: dict[str, str], input: bytes | None) -> Running:
+    """`start` through subprocess, where posix_spawn cannot start a session."""
+    import subprocess
+
+    pipe = subprocess.PIPE
+    try:
+        running.popen = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL if input is None else pipe, stdout=pipe, stderr=pipe,
+            env=env, start_new_session=hasattr(os, "setsid"),
+        )
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+    running.pid = running.popen.pid
+    running.input = input or b""
+    return running
+
+
+def _kill(pid: int) -> None:
+    """Kill git and everything it started: its process group (`start` made it
+    the leader of a session of its own), else git alone."""
+    try:
+        os.killpg(pid, 9)  # SIGKILL; `signal` is not imported for this
+        return
+    except (AttributeError, ProcessLookupError, PermissionError):
+        pass
+    try:
+        os.kill(pid, 9)
+    except OSError:
+        pass
+
+
 def finish(running: Running, check: bool = True) -> bytes:
     """The output of a git process from `start`; GitError when it failed (when `check`)."""
     out, err, code = _wait(running, GIT_TIMEOUT_SECONDS)
     if code != 0 and check:
-        stderr = err.decode(errors="replace").strip()
-        raise GitError(f"git {running.name} failed: {_last_line(stderr)}", stderr)
+        raise failure(running.name, err)
     return out
 
 
@@ -188,15 +292,19 @@ def _wait(running: Running, timeout: float) -> tuple[bytes, bytes, int]:
 
     try:
         out, err = running.popen.communicate(running.input or None, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        running.popen.kill()
+    except BaseException as exc:  # the timeout, or an interrupt: nothing is left running
+        _kill(running.popen.pid)
         running.popen.wait()
-        raise GitError(f"git {running.name} timed out after {timeout:g}s") from None
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise GitError(f"git {running.name} timed out after {timeout:g}s") from None
+        raise
     return out, err, running.popen.returncode
 
 
 def _collect(running: Running, timeout: float) -> tuple[bytes, bytes, int]:
-    """Feed the input, read both pipes to the end (within the timeout), then reap the process."""
+    """Feed the input, read both pipes to the end (within the timeout), then
+    reap the process. On timeout, or an interrupt, its whole process group is
+    killed and git reaped: nothing it started is left behind."""
     chunks: dict[int, list[bytes]] = {running.stdout: [], running.stderr: []}
     open_fds = list(chunks)
     pending = memoryview(running.input)
@@ -212,8 +320,6 @@ def _collect(running: Running, timeout: float) -> tuple[bytes, bytes, int]:
             remaining = deadline - time.monotonic()
             ready = select.select(open_fds, writing, [], remaining) if remaining > 0 else ([], [], [])
             if not ready[0] and not ready[1]:
-                os.kill(running.pid, 9)
-                os.waitpid(running.pid, 0)
                 raise GitError(f"git {running.name} timed out after {timeout:g}s")
             if ready[1]:
                 try:
@@ -229,6 +335,10 @@ def _collect(running: Running, timeout: float) -> tuple[bytes, bytes, int]:
                     chunks[fd].append(data)
                 else:
                     open_fds.remove(fd)
+    except BaseException:
+        _kill(running.pid)
+        os.waitpid(running.pid, 0)
+        raise
     finally:
         os.close(running.stdout)
         os.close(running.stderr)
@@ -245,6 +355,35 @@ def split_z(raw: bytes) -> list[str]:
 
 def output(args: list[str], cwd: Path | str, **kwargs: Any) -> str:
     return run(args, cwd, **kwargs).stdout.decode(errors="surrogateescape").strip()
+
+
+_PROMPT = "Enter passphrase"  # ssh's and ssh-keygen's: "Enter passphrase: ", "Enter passphrase for key '<path>': "
+
+
+def failure(name: str, err: bytes) -> GitError:
+    """The GitError of a failed `git <name>`: the last line git wrote on stderr.
+
+    ssh and ssh-keygen (ssh signing) write their passphrase prompt to stderr when
+    they have no terminal to ask on, and read an empty answer: the prompt is cut
+    out of what git wrote, and the message says what was wrong instead."""
+    stderr = err.decode(errors="replace").strip()
+    hint = ""
+    if _PROMPT in stderr:
+        stderr = _without_prompts(stderr)
+        hint = (" (the ssh key needs its passphrase, and kitty-ops never lets git ask for one:"
+                " add the key to ssh-agent with ssh-add, then retry)")
+    return GitError(f"git {name} failed: {_last_line(stderr)}{hint}", stderr)
+
+
+def _without_prompts(text: str) -> str:
+    lines = []
+    for line in text.split("\n"):
+        while _PROMPT in line:
+            start = line.index(_PROMPT)
+            end = line.find(": ", start)
+            line = line[:start] + (line[end + 2:] if end >= 0 else "")
+        lines.append(line)
+    return "\n".join(lines).strip()
 
 
 def _last_line(text: str) -> str:
@@ -288,7 +427,8 @@ _found: dict[str, Repo] = {}
 
 
 def find_repo(path: Path | str | os.PathLike[str]) -> Repo | None:
-    """The repository whose work tree holds `path`, or None outside git.
+    """The repository whose work tree holds `path`, or None outside git;
+    UntrustedRepository when git refuses the one it found (dubious ownership).
 
     Found repositories are remembered for the life of the process: one Op
     completion asks several times, and a work tree does not move.
@@ -304,12 +444,32 @@ def find_repo(path: Path | str | os.PathLike[str]) -> Repo | None:
             check=False,
         )
         lines = result.stdout.decode(errors="surrogateescape").splitlines()
+        if result.returncode != 0 and b"safe.directory" in result.stderr:
+            raise _untrusted(result.stderr.decode(errors="replace"))
         if result.returncode != 0 or len(lines) != 3:
             return None
         root, git_dir, common_dir = lines
         found = Repo(root, git_dir, os.path.realpath(os.path.join(path, common_dir)))
     _found[key] = found
     return found
+
+
+def _untrusted(stderr: str) -> UntrustedRepository:
+    """git's refusal of a repository that belongs to another user, in one line
+    with the fix git names (`git config --global --add safe.directory <path>`,
+    the path quoted for the shell). Recognised by `safe.directory`, which git
+    does not translate."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    said = lines[0].removeprefix("fatal: ") if lines else "the repository is not trusted"
+    fix = next((line for line in reversed(lines) if "safe.directory" in line), "")
+    path = fix.split("safe.directory", 1)[1].strip() if fix else ""
+    if path:
+        import shlex
+
+        command = f"git config --global --add safe.directory {shlex.quote(path)}"
+    else:
+        command = "git config --global --add safe.directory <path>"
+    return UntrustedRepository(f"git refuses this repository: {said}; if you trust it: {command}", stderr)
 
 
 # Set, they change how git finds a repository: then git is asked.
@@ -371,9 +531,18 @@ def _repo_at(top: str, dotgit: str, info: os.stat_result, is_dir: bool, is_file:
     config = _small_text(os.path.join(common, "config"))
     uid = os.getuid() if hasattr(os, "getuid") else None
     if (config is None or not os.path.isfile(os.path.join(git_dir, "HEAD"))
-            or uid is None or os.stat(top).st_uid != uid or info.st_uid != uid or _unusual(config)):
-        return None
+            or uid is None or not _owned_by(uid, top, git_dir) or info.st_uid != uid or _unusual(config)):
+        return None  # git's answer (and its refusal of another user's repository) differs
     return Repo(top, os.path.realpath(git_dir), os.path.realpath(common))
+
+
+def _owned_by(uid: int, *paths: str) -> bool:
+    """Whether `uid` owns each of `paths` (git's `safe.directory` check, for the
+    work tree, the `.git` file and the git directory it names)."""
+    try:
+        return all(os.stat(path).st_uid == uid for path in paths)
+    except OSError:
+        return False
 
 
 def _unusual(config: str) -> bool:
@@ -430,7 +599,7 @@ def head_branch(repo: Repo) -> str | None:
     try:
         with open(os.path.join(repo.git_path, "HEAD"), "rb") as handle:
             head = handle.read(4096).decode(errors="surrogateescape").strip()
-        if head.startswith("ref: refs/"):
+        if head.startswith("ref: refs/") and head != "ref: refs/heads/.invalid":  # reftable's placeholder
             return head[len("ref: "):]
         if len(head) in (40, 64) and all(char in "0123456789abcdef" for char in head):
             return None

@@ -5,6 +5,14 @@ One `git log --raw -z` over the whole range lists every commit that touches
 `git cat-file --batch` then reads every blob that matters, fed all their ids
 at once. Nothing is run per commit.
 
+Only `kitty-ops/` is read, so that git never needs a blob outside it: the log
+is limited to the pathspec `:(top,literal)kitty-ops/` and finds exact renames
+only (`-M100%`, which compares blob ids, never contents). In a partial clone
+(`--filter=blob:none`), whose blobs are those of the checkout and of what was
+fetched since, no git call here ever fetches: the blobs are first looked up
+with `git rev-list --missing=print`, which never fetches, and those missing
+are reported (or fetched in one batch when asked).
+
 Merge commits are read as git's combined diff (`-c`): only the paths whose
 result differs from every parent, compared with the first parent. A clean
 merge adds nothing of its own (the commits it brings in are audited where
@@ -21,6 +29,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 ZERO_ID = "0" * 40
+PATHSPEC = f":(top,literal){EVENTS_DIR}/"
 _COMMIT_MARK = "\x01"
 _PREFIX = f"{EVENTS_DIR}/"
 LOG_FORMAT = "--format=%x01%H %P%x00%s"
@@ -50,15 +59,17 @@ class Commit:
 
 
 def log_args(revisions: list[str]) -> list[str]:
-    """The one `git log` that lists the commits of `revisions` and their changes, children first.
+    """The one `git log` that lists the commits of `revisions` that touch
+    kitty-ops/ and their changes there, children first.
 
-    No pathspec: with one, git would diff every commit twice (once to simplify
-    history, once for the output); the changes outside kitty-ops/ are skipped
-    while parsing instead."""
+    `--full-history`: every such commit, also on a side branch whose merge
+    took the other side. `-M100%`: exact renames only, found from blob ids
+    (inexact ones would read blobs, which a partial clone may lack); a record
+    renamed and edited at once is a deletion and an addition."""
     return [
-        "log", "-z", "--raw", "--no-abbrev", "-M", "-c", "--combined-all-paths", "--root",
-        "--topo-order", "--no-color", "--no-show-signature", "--no-relative", "--no-ext-diff",
-        LOG_FORMAT, "--end-of-options", *revisions, "--",
+        "log", "-z", "--raw", "--no-abbrev", "-M100%", "-c", "--combined-all-paths", "--root",
+        "--full-history", "--topo-order", "--no-color", "--no-show-signature", "--no-relative",
+        "--no-ext-diff", "--no-textconv", LOG_FORMAT, "--end-of-options", *revisions, "--", PATHSPEC,
     ]
 
 
@@ -118,3 +129,61 @@ def read_blobs(repo_root: Path | str, blob_ids: list[str]) -> dict[str, bytes]:
     """The contents of `blob_ids`, from one `git cat-file --batch`."""
     found = git.read_blobs(repo_root, list(dict.fromkeys(blob_ids)))
     return {blob: data for blob, data in found.items() if data is not None}
+
+
+def promisor_remotes(repo_root: Path | str) -> list[str] | None:
+    """None in a full clone; in a partial clone, the remotes it may fetch
+    missing objects from (the names, whether or not they still exist)."""
+    result = git.run(["config", "-z", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$"],
+                     repo_root, check=False)
+    values = git.parse_config(result.stdout)
+    remotes = [name[len("remote."):-len(".promisor")] for name, value in values.items()
+               if name.startswith("remote.") and git.is_true(value)]
+    partial = values.get("extensions.partialclone")
+    if partial and partial not in remotes:
+        remotes.insert(0, partial)
+    return remotes if values else None
+
+
+def missing_blobs(repo_root: Path | str, blob_ids: list[str]) -> set[str]:
+    """Those of `blob_ids` this repository does not have, asked of
+    `git rev-list --missing=print --ignore-missing`, which never fetches
+    (a `cat-file` would fetch each missing one from the promisor remote)."""
+    wanted = list(dict.fromkeys(blob_ids))
+    if not wanted:
+        return set()
+    raw = git.run(["rev-list", "--objects", "--no-object-names", "--missing=print", "--ignore-missing",
+                   "--no-walk", "--stdin"], repo_root, input="".join(f"{blob}\n" for blob in wanted).encode(),
+                  timeout=max(git.GIT_TIMEOUT_SECONDS, 600)).stdout
+    present = set(raw.decode().split())
+    return {blob for blob in wanted if blob not in present}
+
+
+def fetch_blobs(repo_root: Path | str, remote: str, blob_ids: list[str]) -> None:
+    """Fetch `blob_ids` from the promisor `remote` in one batch, as git's own
+    lazy fetch does it (but once for all of them, not one by one)."""
+    git.run(["-c", "fetch.negotiationAlgorithm=noop", "fetch", remote, "--no-tags", "--no-write-fetch-head",
+             "--recurse-submodules=no", "--filter=blob:none", "--stdin"], repo_root,
+            input="".join(f"{blob}\n" for blob in blob_ids).encode(), timeout=max(git.GIT_TIMEOUT_SECONDS, 600))
+
+
+def shallow_commits(repo_root: Path | str) -> set[str]:
+    """The commits a shallow clone holds without their parents (none in a full clone)."""
+    lines = git.output(["rev-parse", "--is-shallow-repository", "--git-path", "shallow"], repo_root).splitlines()
+    if not lines or lines[0] != "true":
+        return set()
+    import os
+
+    path = lines[1] if os.path.isabs(lines[1]) else os.path.join(os.fspath(repo_root), lines[1])
+    try:
+        with open(path) as handle:
+            return set(handle.read().split())
+    except OSError:
+        return set()
+
+
+def commits_in(repo_root: Path | str, revisions: list[str]) -> set[str]:
+    """Every commit `revisions` names, as `git rev-list` reads them."""
+    raw = git.run(["rev-list", "--end-of-options", *revisions, "--"], repo_root,
+                  timeout=max(git.GIT_TIMEOUT_SECONDS, 600)).stdout
+    return set(raw.decode().split())

@@ -35,7 +35,8 @@ SIGN_CONFIG = "commit.gpgSign"
 IDENT_CONFIG = ("user.name", "user.email", "author.name", "author.email", "committer.name", "committer.email",
                 "i18n.commitEncoding")
 # ... and what decides whether it may move the branch itself (`kitty_ops.refs`).
-REFS_CONFIG = ("core.logAllRefUpdates", "core.hooksPath", "core.sharedRepository", "extensions.refStorage")
+REFS_CONFIG = ("core.logAllRefUpdates", "core.hooksPath", "core.sharedRepository", "extensions.refStorage",
+               "extensions.objectFormat", "core.filesRefLockTimeout")
 COMMIT_CONFIG = (SIGN_CONFIG, TARGET_CONFIG, *IDENT_CONFIG, *REFS_CONFIG)
 COMPLETION_CONFIG = (POST_COMPLETE_HOOK_CONFIG, *COMMIT_CONFIG)
 

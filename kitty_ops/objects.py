@@ -36,17 +36,35 @@ def hashed(kind: bytes, data: bytes) -> tuple[str, bytes]:
 
 
 def store(objects_dir: str, oid: str, body: bytes) -> None:
-    """Write the object `hashed` made, unless the store has it."""
+    """Write the object `hashed` made, unless the store has it (then freshened,
+    as git does, so that `gc --prune` does not take it as unused)."""
     directory = os.path.join(objects_dir, oid[:2])
     path = os.path.join(directory, oid[2:])
-    if os.path.exists(path):
-        return
-    os.makedirs(directory, exist_ok=True)
-    temporary = os.path.join(directory, f"tmp_obj_kitty_ops_{os.getpid()}_{time.monotonic_ns()}")
-    with open(temporary, "xb") as handle:
-        handle.write(zlib.compress(body, 1))
     try:
-        os.chmod(temporary, 0o444)
+        os.utime(path)
+        return
+    except FileNotFoundError:
+        pass
+    except OSError:
+        if os.path.exists(path):
+            return  # not ours to touch (another user's object): it exists
+    temporary = os.path.join(directory, f"tmp_obj_kitty_ops_{os.getpid()}_{time.monotonic_ns()}")
+    data = zlib.compress(body, 1)
+    for attempt in range(3):  # `gc` removes empty object directories: make it again
+        os.makedirs(directory, exist_ok=True)
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+            break
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         os.link(temporary, path)
     except FileExistsError:
         pass  # another process stored the same object meanwhile

@@ -2,18 +2,22 @@
 running `git update-ref` (a process that the Op commit would run while it
 holds `index.lock`, which a person's git command meets).
 
-`refs/heads/<branch>.lock` is created exclusively, as git creates it, so this
-and any git command updating the branch exclude each other; the value is
-checked under it (compare-and-swap), the reflogs of the branch and of HEAD get
-their line, and the lock is renamed over the ref. Only in the plain case: a
-repository with reftable, a `reference-transaction` hook, `core.hooksPath`,
-shared permissions, or a branch that is itself a symbolic ref, and any
-identity or date git would work out itself, go to `git update-ref`
-(`Unsupported`).
+`refs/heads/<branch>.lock` is created exclusively, as git creates it (its
+directories too: `pack-refs` removes them with the loose ref), retried for
+`core.filesRefLockTimeout` as git retries; so this and any git command
+updating the branch exclude each other. HEAD is locked as well while its reflog
+gets its line (git's split HEAD update), the value is checked under the lock
+(compare-and-swap), and the lock is renamed over the ref. Only in the plain
+case: reftable, a `reference-transaction` hook, `core.hooksPath`, shared
+permissions, a branch that is itself a symbolic ref, and any identity or date
+git would work out itself, go to `git update-ref` (`Unsupported`).
 """
 from __future__ import annotations
 
 import os
+import time
+
+DEFAULT_LOCK_TIMEOUT_MS = 100  # git's default core.filesRefLockTimeout
 
 
 class Unsupported(Exception):
@@ -24,34 +28,76 @@ class Moved(Exception):
     """The branch is not at the expected commit (another command moved it)."""
 
 
+class Locked(Exception):
+    """Another command holds the ref's lock for longer than git itself would wait."""
+
+
+def files_backend(common_dir: str, config: dict[str, str | None]) -> bool:
+    """Whether refs are files and packed-refs (not reftable), as this module reads them."""
+    storage = (config.get("extensions.refstorage") or "files").strip().lower()
+    return storage == "files" and not os.path.exists(os.path.join(common_dir, "reftable"))
+
+
 def plain_case(common_dir: str, config: dict[str, str | None]) -> bool:
     """Whether `move_branch` may do the update in this repository."""
     hooks = os.path.join(common_dir, "hooks", "reference-transaction")
-    return not (
-        os.path.exists(os.path.join(common_dir, "reftable"))
-        or "extensions.refstorage" in config
-        or "core.hookspath" in config
+    return files_backend(common_dir, config) and not (
+        "core.hookspath" in config
         or "core.sharedrepository" in config
         or os.path.exists(hooks)
     )
 
 
+def lock_timeout_ms(config: dict[str, str | None]) -> int:
+    """`core.filesRefLockTimeout` (milliseconds; git's default 100, negative: for ever)."""
+    try:
+        value = int((config.get("core.filesreflocktimeout") or "").strip())
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT_MS
+    return 60_000 if value < 0 else value
+
+
+def read(common_dir: str, ref: str) -> str | None:
+    """The value of `ref` (a full ref name) in the files backend: its loose file,
+    else packed-refs; None when absent. Unsupported for a symbolic ref."""
+    try:
+        with open(os.path.join(common_dir, ref), "rb") as handle:
+            value = handle.read(4096).decode(errors="replace").strip()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        value = ""
+    if value.startswith("ref:"):
+        raise Unsupported(f"{ref} is a symbolic ref")
+    if value:
+        return value
+    try:
+        with open(os.path.join(common_dir, "packed-refs"), "rb") as handle:
+            for line in handle:
+                oid, _, name = line.decode(errors="replace").strip().partition(" ")
+                if name == ref:
+                    return oid
+    except FileNotFoundError:
+        pass
+    return None
+
+
 def move_branch(common_dir: str, git_dir: str | None, branch: str, new: str, old: str, committer: bytes,
-                message: str, log_all: str | None) -> None:
+                message: str, log_all: str | None, timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS) -> None:
     """Point `branch` from `old` to `new`, with a reflog line for it and, with
     `git_dir`, for HEAD, which points at it (`committer`: `Name <email> <seconds>
     <+hhmm>`; `log_all`: `core.logAllRefUpdates`, or "always" for a reflog
     created whatever the setting, as `update-ref --create-reflog`). Moved,
-    Unsupported, or OSError."""
+    Locked, Unsupported, or OSError."""
     path = os.path.join(common_dir, branch)
-    lock = path + ".lock"
-    try:
-        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except FileExistsError:
-        raise Moved(f"{branch} is being updated by another command ({lock} exists)") from None
+    deadline = time.monotonic() + timeout_ms / 1000
+    fd = _lock(path, deadline)
+    head_fd = -1
     try:
         try:
-            current = _current(common_dir, branch)
+            if git_dir is not None:
+                head_fd = _lock(os.path.join(git_dir, "HEAD"), deadline)
+                if _symbolic_head(git_dir) != branch:
+                    raise Moved(f"HEAD no longer points at {branch}")
+            current = read(common_dir, branch)
             if current != old:
                 raise Moved(f"{branch} is at {current}, not {old}")
             os.write(fd, new.encode() + b"\n")
@@ -62,35 +108,45 @@ def move_branch(common_dir: str, git_dir: str | None, branch: str, new: str, old
         _append_log(os.path.join(common_dir, "logs", branch), entry, create)
         if git_dir is not None:
             _append_log(os.path.join(git_dir, "logs", "HEAD"), entry, create)
-        os.rename(lock, path)
+        os.rename(path + ".lock", path)
     except BaseException:
-        try:
-            os.unlink(lock)
-        except FileNotFoundError:
-            pass
+        _remove(path + ".lock")
         raise
+    finally:
+        if head_fd >= 0:
+            os.close(head_fd)
+            _remove(os.path.join(git_dir or "", "HEAD.lock"))
 
 
-def _current(common_dir: str, branch: str) -> str | None:
-    """The branch's value from its loose file, else from packed-refs."""
+def _lock(path: str, deadline: float) -> int:
+    """Create `<path>.lock` exclusively (and the directories it is in), retrying
+    until `deadline` as git does while another command holds it."""
+    lock = path + ".lock"
+    while True:
+        try:
+            return os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileNotFoundError:  # the directory was removed (pack-refs, gc): make it again
+            if time.monotonic() >= deadline:
+                raise
+            os.makedirs(os.path.dirname(lock), exist_ok=True)
+            continue
+        except FileExistsError:
+            if time.monotonic() >= deadline:
+                raise Locked(f"{lock} is held by another git command") from None
+        time.sleep(0.002)
+
+
+def _symbolic_head(git_dir: str) -> str | None:
+    with open(os.path.join(git_dir, "HEAD"), "rb") as handle:
+        head = handle.read(4096).decode(errors="surrogateescape").strip()
+    return head[5:].strip() if head.startswith("ref:") else None
+
+
+def _remove(path: str) -> None:
     try:
-        with open(os.path.join(common_dir, branch), "rb") as handle:
-            value = handle.read().decode(errors="replace").strip()
-    except FileNotFoundError:
-        value = ""
-    if value.startswith("ref:"):
-        raise Unsupported(f"{branch} is a symbolic ref")
-    if value:
-        return value
-    try:
-        with open(os.path.join(common_dir, "packed-refs"), "rb") as handle:
-            for line in handle:
-                oid, _, name = line.decode(errors="replace").strip().partition(" ")
-                if name == branch:
-                    return oid
+        os.unlink(path)
     except FileNotFoundError:
         pass
-    return None
 
 
 def _append_log(path: str, entry: bytes, create: bool) -> None:

@@ -38,7 +38,7 @@ def _head_commit(git_dir: str, common_dir: str) -> str | None:
     return None if value.startswith("ref:") else value
 
 
-def _replaced(common_dir: str) -> bool:
+def replaced(common_dir: str) -> bool:
     """Objects may be replaced (`git replace`): git's commands then see other trees."""
     if os.environ.get("GIT_NO_REPLACE_OBJECTS") is not None:
         return False
@@ -60,7 +60,7 @@ def head_trees(git_dir: str, common_dir: str) -> tuple[bytes, bytes | None] | No
         commit_id = _head_commit(git_dir, common_dir)
     except OSError:
         return None
-    if commit_id is None or len(commit_id) != 40 or _replaced(common_dir):
+    if commit_id is None or len(commit_id) != 40 or replaced(common_dir):
         return None
     objects_dir = os.path.join(common_dir, "objects")
     commit = objects.read_loose(objects_dir, commit_id)

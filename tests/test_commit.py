@@ -524,7 +524,7 @@ def test_a_branch_lock_held_by_another_command_leaves_the_op_pending_and_the_loc
     lock.write_text("someone else\n")
     head = git(committed_repo, "rev-parse", "HEAD")
     result = complete_invocation(committed_repo, op(committed_repo))
-    assert result.commit is None and "HEAD moved" in result.pending_reason
+    assert result.commit is None and "refs/heads/main.lock is held by another git command" in result.pending_reason
     assert lock.read_text() == "someone else\n" and git(committed_repo, "rev-parse", "HEAD") == head
     assert git(committed_repo, "status", "--porcelain", "--untracked-files=no") == ""
     lock.unlink()
@@ -539,3 +539,35 @@ def test_with_reflogs_off_no_new_reflog_is_made(committed_repo):
         (committed_repo / ".git" / "logs" / name).unlink()
     complete_invocation(committed_repo, op(committed_repo))
     assert _log_lines(committed_repo, "HEAD") == [] and _log_lines(committed_repo, "refs/heads/main") == []
+
+
+def test_a_branch_lock_held_in_short_bursts_is_waited_for_as_git_waits(committed_repo):
+    """gc's reflog expiry and pack-refs hold the branch lock for moments; git retries
+    for core.filesRefLockTimeout (100 ms), and so does the Op commit."""
+    import threading
+    import time
+
+    lock = committed_repo / ".git" / "refs" / "heads" / "main.lock"
+    stop = threading.Event()
+
+    def hold_in_bursts() -> None:
+        while not stop.is_set():
+            try:
+                fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+            except FileExistsError:
+                time.sleep(0.001)
+                continue
+            time.sleep(0.03)
+            os.close(fd)
+            os.unlink(lock)
+            time.sleep(0.02)
+
+    holder = threading.Thread(target=hold_in_bursts)
+    holder.start()
+    try:
+        results = [complete_invocation(committed_repo, op(committed_repo)) for _ in range(10)]
+    finally:
+        stop.set()
+        holder.join()
+    assert [result.pending_reason for result in results] == [None] * 10
+    assert all(result.commit for result in results)

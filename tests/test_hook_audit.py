@@ -49,11 +49,14 @@ def test_run_by_hand_it_audits_what_no_remote_has(committed_repo, capsys):
     assert main([]) == 0
 
 
-def test_allow_healed(committed_repo, monkeypatch, capsys):
+def test_a_healed_orphan_does_not_block(committed_repo, monkeypatch, capsys):
     open_op_id = open_op(committed_repo)
     git(committed_repo, "add", "kitty-ops")
     git(committed_repo, "commit", "-qm", "wip", "--no-verify")
-    complete_invocation(committed_repo, open_op_id)
     assert main([]) == 1
-    assert main(["--allow-healed"]) == 0
-    assert "warning: " in capsys.readouterr().out
+    assert "The push is blocked: run each repair command shown" in capsys.readouterr().out
+    complete_invocation(committed_repo, open_op_id)
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("warning: ") and "healed in " in out and "blocked" not in out
+    assert main(["--allow-healed"]) == 0  # kept for old configurations

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 DEFAULT_MAX_AGE_HOURS = rules.DEFAULT_STALE_HOURS
-_PATHSPEC = f":(top){EVENTS_DIR}/"
+# `top`: from the top of the work tree, wherever git runs the hook; `literal`:
+# the name as written, whatever --glob-pathspecs says (git.PATHSPEC_VARIABLES).
+_PATHSPEC = f":(top,literal){EVENTS_DIR}/"
 
 
 def start_staged_query() -> git.Running:
