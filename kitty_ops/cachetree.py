@@ -91,12 +91,16 @@ def _tree_of(data: Any) -> tuple[int, int, list[list[Any]]] | None:
     if found is None:
         return None
     start, end = found
+    if data[start - 1] != 0:
+        return None  # an extension follows an entry, whose path ends in NUL (and padding): not one
+    body = bytes(data[start + 8:end])
     try:
-        records = _parse(bytes(data[start + 8:end]))
-    except ValueError:
+        records = _parse(body)
+        whole = bool(records) and _skip(records, 0) == len(records)
+    except (ValueError, IndexError, RecursionError):
         return None
-    if not records or records[0][0] != b"":
-        return None
+    if not whole or records[0][0] != b"" or _serialize(records) != body:
+        return None  # not exactly one well-formed tree of records: leave it to git
     return start, end, records
 
 

@@ -181,11 +181,11 @@ def commit_op(
         pending = noted_paths(repo)
     others = [other for other in pending or () if other < path] if heal else []
     results = commit_paths(repo, [*others, path], sign=sign, ref=ref, busy_wait=busy_wait, config=config)
+    outcome = results[path]
     for other in others:
         problem = results.get(other)
-        if isinstance(problem, KittyOpsError) and not isinstance(problem, NotCompleted):
+        if isinstance(problem, KittyOpsError) and not isinstance(problem, NotCompleted) and problem is not outcome:
             warn("a pending record is still not committed: %s", problem)
-    outcome = results[path]
     if isinstance(outcome, KittyOpsError):
         raise outcome
     return outcome
@@ -562,9 +562,12 @@ class _OpCommits:
         self.lifecycle = self.in_head[LIFECYCLE_LOG_RELATIVE_PATH]
         if not self.native:
             self._git(["read-tree", self.head] if self.head else ["read-tree", "--empty"], index=self.tree_index)
-        for path in self.paths:
+        for number, path in enumerate(self.paths):
             try:
                 self.results[path] = self._commit_one(path)
+            except CommitSkipped as exc:  # git could not commit (a signer, a hook): nor the next
+                self.results.update(dict.fromkeys(self.paths[number:], exc))
+                break
             except KittyOpsError as exc:
                 self.results[path] = exc
         if self.tip != self.head and self.ref is None:
@@ -838,6 +841,8 @@ class _OpCommits:
         except git.GitError as exc:
             if "gpg" in exc.stderr.lower() or "sign" in exc.stderr.lower():
                 first = (exc.stderr.strip().splitlines() or ["no message"])[0]
+                if "ssh-add" in str(exc):  # a key that needs its passphrase: git.failure says what to do
+                    first = str(exc).removeprefix("git commit-tree failed: ")
                 raise CommitSkipped(f"signing the commit failed ({first})") from None
             raise CommitSkipped(str(exc)) from None
 

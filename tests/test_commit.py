@@ -571,3 +571,28 @@ def test_a_branch_lock_held_in_short_bursts_is_waited_for_as_git_waits(committed
         holder.join()
     assert [result.pending_reason for result in results] == [None] * 10
     assert all(result.commit for result in results)
+
+
+def test_a_failing_signer_is_asked_once_per_completion_not_once_per_pending_record(committed_repo, tmp_path):
+    """Each completion commits older pending records first; when the signer fails
+    (a locked key, a pinentry nobody answers) every one of them would fail the same
+    way, each after its own wait: it is asked once, and the cause said once."""
+    calls = tmp_path / "signer-calls"
+    signer = tmp_path / "signer"
+    signer.write_text(f"#!/bin/sh\necho called >> {calls}\necho 'gpg: signing failed: No pinentry' >&2\nexit 2\n")
+    signer.chmod(0o755)
+    git(committed_repo, "config", "commit.gpgsign", "true")
+    git(committed_repo, "config", "gpg.program", str(signer))
+    for _ in range(3):
+        op_id = op(committed_repo)
+        subprocess.run(["kitty-ops", "complete", op_id], cwd=committed_repo, capture_output=True, check=True)
+    calls.write_text("")
+    last = op(committed_repo)
+    result = subprocess.run(["kitty-ops", "complete", last], cwd=committed_repo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert calls.read_text().splitlines() == ["called"]
+    warnings = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 1 and "signing the commit failed" in warnings[0], result.stderr
+    git(committed_repo, "config", "commit.gpgsign", "false")
+    subprocess.run(["kitty-ops", "commit", "--pending"], cwd=committed_repo, capture_output=True, check=True)
+    assert git(committed_repo, "status", "--porcelain", "-uall") == ""

@@ -38,6 +38,7 @@ class Shape:
     git_args: list[str] = field(default_factory=list)  # the person's own `git <args> commit`
     blocked_by: str | None = None  # why git itself cannot commit here (a word of the one line)
     unblock: Callable[[], None] | None = None  # removes that cause
+    blocks_person: bool = False  # the cause stops the person's own commits too
     shallow: bool = False
 
     def run(self, *args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
@@ -193,7 +194,7 @@ def rejecting_reference_transaction(tmp: Path) -> Shape:
     hook = repo / ".git" / "hooks" / "reference-transaction"
     hook.write_text('#!/bin/sh\n[ "$1" = prepared ] && { echo "refs are frozen" >&2; exit 1; }\nexit 0\n')
     hook.chmod(0o755)
-    return Shape(repo, blocked_by="aborted by hook", unblock=hook.unlink)
+    return Shape(repo, blocked_by="aborted by hook", unblock=hook.unlink, blocks_person=True)
 
 
 def failing_signer(tmp: Path) -> Shape:
@@ -203,7 +204,8 @@ def failing_signer(tmp: Path) -> Shape:
     signer.chmod(0o755)
     git(repo, "config", "commit.gpgsign", "true")
     git(repo, "config", "gpg.program", str(signer))
-    return Shape(repo, blocked_by="sign", unblock=lambda: git(repo, "config", "commit.gpgsign", "false"))
+    return Shape(repo, blocked_by="sign", unblock=lambda: git(repo, "config", "commit.gpgsign", "false"),
+                 blocks_person=True)
 
 
 def unborn(tmp: Path) -> Shape:
@@ -444,10 +446,8 @@ def _person_commit(shape: Shape) -> subprocess.CompletedProcess:
 
 
 def test_the_orphans_hook_blocks_a_staged_stale_orphan_through_pre_commit(shape):
-    if shape.blocked_by:
+    if shape.blocks_person:
         shape.unblock()
-    if shape.work.name == "src":  # the hook environment shape: pre-commit runs at the top
-        pytest.skip("pre-commit is run by git at the top level; its environment is the hook_environment shape")
     _install_orphans_hook(shape)
     person_stages_work(shape)
     op_id = _stage_stale_orphan(shape)
@@ -462,7 +462,7 @@ def test_the_orphans_hook_blocks_a_staged_stale_orphan_through_pre_commit(shape)
 
 
 def test_the_orphans_hook_main_blocks_a_staged_stale_orphan(shape, monkeypatch, capsys):
-    if shape.blocked_by:
+    if shape.blocks_person:
         shape.unblock()
     from kitty_ops.hooks import orphans
 
@@ -498,7 +498,7 @@ def test_doctor_lists_a_dead_orphan_and_sweeps_it(shape):
 
 
 def test_audit_passes_op_commits_and_finds_a_committed_orphan(shape):
-    if shape.blocked_by:
+    if shape.blocks_person:
         shape.unblock()
     start_and_complete(shape)
     if shape.shallow:
@@ -516,7 +516,7 @@ def test_audit_passes_op_commits_and_finds_a_committed_orphan(shape):
 
 
 def test_ref_mode_commits_to_the_records_ref_and_syncs(shape, tmp_path):
-    if shape.blocked_by:
+    if shape.blocks_person:
         shape.unblock()
     remote = tmp_path / "records-remote.git"
     object_format = shape.git("rev-parse", "--show-object-format")
