@@ -368,6 +368,10 @@ def test_complete_makes_the_op_commit_git_would_make(shape):
         assert committed.returncode == 0, committed.stderr
         assert pending_ids(shape) == []
     assert subjects(shape)[0] == op_subject(op_id), completed.stderr
+    branch = shape.git("symbolic-ref", "HEAD")
+    for ref in ("HEAD", branch):  # the reflogs, as `git update-ref -m` writes them
+        assert shape.git("reflog", "-1", "--format=%H %gs", ref) == \
+            f"{shape.git('rev-parse', 'HEAD')} commit: {op_subject(op_id)}"
     changed = shape.git("show", "--format=", "--name-only", "HEAD").splitlines()
     assert changed and all(path.startswith("kitty-ops/") for path in changed), changed
     assert f"kitty-ops/{op_id}.jsonl" in changed
