@@ -112,9 +112,9 @@ def build_repo(parent: Path, size: int) -> Path:
     for n in range(size // OPEN_FRACTION):
         op_id = ulid_at(size + n, int(time.time() * 1000))
         (root / "kitty-ops" / f"{op_id}.jsonl").write_text(started_line(op_id, n, now))
-    subprocess.run([sys.executable, "-c", "from kitty_ops.index import rebuild; rebuild('.');"
-                    "from kitty_ops.exclude import ensure_local_files_excluded; ensure_local_files_excluded('.')"],
-                   cwd=root, check=True)
+    code = ("from kitty_ops.store.index import rebuild; rebuild('.');"
+            "from kitty_ops.store.exclude import ensure_local_files_excluded; ensure_local_files_excluded('.')")
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
     return root
 
 

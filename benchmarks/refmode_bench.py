@@ -80,11 +80,11 @@ def main() -> int:
         run("git", "init", "-q", "--bare", str(remote), cwd=root)
         source = make_repo(root / "source", True, remote)
         script = (
-            "import sys\nfrom kitty_ops.executor import complete_invocation, start_invocation\n"
+            "import sys\nfrom kitty_ops.lifecycle.executor import complete_invocation, start_invocation\n"
             "for _ in range(int(sys.argv[2])):\n"
             "    op = start_invocation(sys.argv[1], 'bench', 'work', owner_pid=0)\n"
             "    complete_invocation(sys.argv[1], op['invocation_id'], commit=False)\n"
-            "from kitty_ops.commit import commit_ops\ncommit_ops(sys.argv[1], pending=True)\n"
+            "from kitty_ops.opcommit.commit import commit_ops\ncommit_ops(sys.argv[1], pending=True)\n"
         )
         run(sys.executable, "-c", script, str(source), str(args.records), cwd=source)
         first = timed(str(BIN / "kitty-ops"), "sync", cwd=source)

@@ -2,7 +2,7 @@
 
 For each number of agents N, in a fresh repository with the suite's hooks
 installed through pre-commit as `init --write` installs them (`repo: local`, the
-pre-commit stage; Ops that wait for the person are committed by `kitty_ops.waiter`):
+pre-commit stage; Ops that wait for the person are committed by `kitty_ops.opcommit.waiter`):
 
 - person:  N agent processes complete an Op every `--interval` seconds while a
            person makes `--commits` commits through pre-commit, each with an
@@ -41,7 +41,7 @@ GIT_ENV = {
 
 AGENT = """
 import json, os, sys, time
-from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 repo, interval, stop, out = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
 with open(out, "a") as log:
     while not os.path.exists(stop):

@@ -16,10 +16,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from kitty_ops import git
-from kitty_ops.executor import Completion, complete_invocation, start_invocation
+from kitty_ops.gitio import git
+from kitty_ops.lifecycle.executor import Completion, complete_invocation, start_invocation
 from kitty_ops.record import InvocationRecord
-from kitty_ops.warn import warn
+from kitty_ops.system.warn import warn
 
 Outcome = Literal["done", "failed", "abandoned"]
 

@@ -24,16 +24,16 @@ from pydantic import (
     model_validator,
 )
 
-from kitty_ops import rules
 from kitty_ops.errors import InvalidInput, UnsafePath
-from kitty_ops.layout import EVENTS_DIR
-from kitty_ops.safefs import read_file_at
-from kitty_ops.scan import scan_record
-from kitty_ops.ulid import require_ulid
+from kitty_ops.format import rules
+from kitty_ops.format.layout import EVENTS_DIR
+from kitty_ops.format.safefs import read_file_at
+from kitty_ops.format.scan import scan_record
+from kitty_ops.format.ulid import require_ulid
 
 
 def _rule(problem_of: Callable[[object], str | None]) -> Callable[[object], object]:
-    """A pydantic validator that applies one rule of `kitty_ops.rules`."""
+    """A pydantic validator that applies one rule of `kitty_ops.format.rules`."""
 
     def check(value: object) -> object:
         problem = problem_of(value)
@@ -57,7 +57,7 @@ def _confidence(value: object) -> str | float:
     return value if isinstance(value, str) else float(value)  # type: ignore[arg-type]
 
 
-# Every constraint comes from `kitty_ops.rules`; the JSON Schema says the same
+# Every constraint comes from `kitty_ops.format.rules`; the JSON Schema says the same
 # (its patterns are derived from the rules' character sets, not written here).
 Token = Annotated[
     str,

@@ -91,9 +91,9 @@ def open_op(repo: Path, hours_ago: float = 0.0, started_at: str | None = None, *
     """Write an open Op whose started_at lies `hours_ago` in the past; its id."""
     from datetime import datetime, timedelta, timezone
 
-    from kitty_ops import events
-    from kitty_ops.ulid import new_ulid
-    from kitty_ops.writer import write_started
+    from kitty_ops.format import events
+    from kitty_ops.format.ulid import new_ulid
+    from kitty_ops.store.writer import write_started
 
     fields.setdefault("profile_id", "implementer")
     fields.setdefault("action", "implement")
@@ -142,7 +142,7 @@ def hand_written_op(repo: Path, **started) -> str:
     which refuses what breaks a rule); its id."""
     import json
 
-    from kitty_ops.ulid import new_ulid
+    from kitty_ops.format.ulid import new_ulid
 
     op_id = new_ulid()
     line = {"event": "started", "invocation_id": op_id, "profile_id": "implementer", "action": "implement",

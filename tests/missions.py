@@ -26,9 +26,10 @@ def build_mission(root: Path, count: int = 24, seed: int = 14, mission_id: str =
     commits, then one pending (completed, not committed), one open Op whose
     owner runs, one whose owner is dead and one stale (`kitty-ops.maxAgeHours` is set to 2). What was written:
     `{"ops": {id: status}, "pending": [...], "owner": Popen of the running owner}`."""
-    from kitty_ops import events, owners
-    from kitty_ops.ulid import new_ulid
-    from kitty_ops.writer import write_completed, write_started
+    from kitty_ops.format import events
+    from kitty_ops.format.ulid import new_ulid
+    from kitty_ops.lifecycle import owners
+    from kitty_ops.store.writer import write_completed, write_started
 
     rng = random.Random(seed)
     now = now or datetime.now(timezone.utc)

@@ -1,4 +1,4 @@
-"""The fast reader (`kitty_ops.scan`) and the pydantic models agree on every line:
+"""The fast reader (`kitty_ops.format.scan`) and the pydantic models agree on every line:
 the compatibility corpus, and generated hostile lines. The JSON Schema agrees with
 the models on tokens. Bounded: a few seconds in all."""
 from __future__ import annotations
@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from kitty_ops import rules
+from kitty_ops.format import rules
+from kitty_ops.format.scan import scan_record, split_lines
 from kitty_ops.record import InvocationRecord, parse_event
-from kitty_ops.scan import scan_record, split_lines
 
 from .conftest import COMPAT_CORPUS
 

@@ -8,9 +8,9 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from kitty_ops.audit import audit
 from kitty_ops.cli import cli
-from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
+from kitty_ops.queries.audit import audit
 
 from .conftest import git, open_op, record
 

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 
 from .conftest import env_with_scripts, git, hand_written_op, open_op, record
 

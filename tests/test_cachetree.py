@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 
 from .conftest import git
 

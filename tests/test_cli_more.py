@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from kitty_ops.cli import cli
-from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 
 from .conftest import COMPAT_CORPUS, git
 
@@ -213,7 +213,7 @@ def test_reindex_through_clirunner_and_schema_through_the_console_script(committ
 
 
 def test_records_that_arrive_with_git_are_listed_after_a_start(committed_repo):
-    from kitty_ops.executor import start_invocation
+    from kitty_ops.lifecycle.executor import start_invocation
 
     first = start_invocation(committed_repo, "implementer", "implement")["invocation_id"]
     arrived = COMPAT_CORPUS / "01KTK4DFAS04MCX5GP1W2R6NEP.jsonl"  # as a pull would bring it

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kitty_ops import commit as commit_module
-from kitty_ops import git as git_module
 from kitty_ops.errors import KittyOpsError
-from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.gitio import git as git_module
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
+from kitty_ops.opcommit import commit as commit_module
 
 from .conftest import git
 
@@ -312,7 +312,7 @@ def test_op_commit_in_a_linked_worktree_lands_on_its_branch(committed_repo, tmp_
 
 CONCURRENT = """
 import sys
-from kitty_ops.executor import complete_invocation
+from kitty_ops.lifecycle.executor import complete_invocation
 complete_invocation(sys.argv[1], sys.argv[2])
 """
 

@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from kitty_ops.cli import cli
-from kitty_ops.index import record_ids
-from kitty_ops.listing import list_ops
+from kitty_ops.queries.listing import list_ops
 from kitty_ops.record import read_record
+from kitty_ops.store.index import record_ids
 
 from .conftest import COMPAT_CORPUS
 

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from kitty_ops import git as git_module
+from kitty_ops.gitio import git as git_module
 
 from .conftest import git
 

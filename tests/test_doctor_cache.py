@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from kitty_ops.doctor.cache import CACHE_NAME
 from kitty_ops.doctor.ops import doctor_report, list_orphan_ops
-from kitty_ops.executor import complete_invocation
+from kitty_ops.lifecycle.executor import complete_invocation
 
 from .conftest import git, kitty_ops_process, open_op, record
 
@@ -136,7 +136,7 @@ def test_an_open_record_changed_after_a_run_is_read_again_even_at_the_same_size_
 def settle(repo) -> None:
     """A person's commit (it leaves the index's cache tree whole), and `kitty-ops/`
     dated back, as a directory untouched for a while is: its listing is then
-    remembered (`kitty_ops.untracked`)."""
+    remembered (`kitty_ops.store.untracked`)."""
     notes = repo / "notes.txt"
     notes.write_text(notes.read_text() + "more\n" if notes.exists() else "notes\n")
     git(repo, "add", "notes.txt")

@@ -14,7 +14,7 @@ from kitty_ops.doctor.ops import (
     find_pending,
     list_orphan_ops,
 )
-from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 
 from .conftest import git, hand_written_op, open_op, record
 
@@ -30,7 +30,7 @@ def test_orphans_are_records_without_completed_and_never_the_other_files(committ
     done = start_invocation(committed_repo, "p", "a", mission_id="M1")["invocation_id"]
     complete_invocation(committed_repo, done)
     (committed_repo / "kitty-ops" / "propagation-errors.jsonl").write_text('{"invocation_id": "x"}\n')
-    from kitty_ops import index
+    from kitty_ops.store import index
 
     index.rebuild(committed_repo)  # `start` leaves alone an index that is behind the records
     assert (committed_repo / "kitty-ops" / "ops-index.jsonl").exists()

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import ValidationError
 
-from kitty_ops import events
 from kitty_ops.errors import InvalidInput
+from kitty_ops.format import events
 from kitty_ops.record import EVENT_MODELS, parse_event
 
 OP_ID = "01KTK4DFAS04MCX5GP1W2R6NEP"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kitty_ops import git as kgit
+from kitty_ops.gitio import git as kgit
 from kitty_ops.hooks.orphans import main as orphans_main
 
 from .conftest import git, open_op, record
@@ -183,7 +183,7 @@ def test_a_timeout_kills_everything_git_started_and_git_has_no_terminal(committe
     git(committed_repo, "config", "user.signingkey", "key::ssh-ed25519 AAAA")
     tree = git(committed_repo, "rev-parse", "HEAD^{tree}")
     script = (
-        "import sys\nfrom kitty_ops import git\n"
+        "import sys\nfrom kitty_ops.gitio import git\n"
         "try:\n"
         f"    git.run(['commit-tree', '-S', '{tree}', '-m', 'x'], '.', timeout=2)\n"
         "except git.GitError as exc:\n    print(exc)\n"

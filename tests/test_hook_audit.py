@@ -1,8 +1,8 @@
 """kitty-ops-audit, called as `main([...])` with the environment pre-commit gives a pre-push hook."""
 from __future__ import annotations
 
-from kitty_ops.executor import complete_invocation
 from kitty_ops.hooks.audit import ZERO_ID, main, revisions_to_push
+from kitty_ops.lifecycle.executor import complete_invocation
 
 from .conftest import git, open_op
 

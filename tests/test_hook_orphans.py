@@ -6,8 +6,8 @@ import json
 import pytest
 
 from kitty_ops.doctor.ops import list_orphan_ops
-from kitty_ops.executor import complete_invocation, start_invocation
 from kitty_ops.hooks.orphans import find_orphan_problems, main, parse_args
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 
 from .conftest import git, hand_written_op, open_op, record
 

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from kitty_ops.cli import cli
-from kitty_ops.executor import complete_invocation, start_invocation
 from kitty_ops.hooks.validate import main
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 
 from .conftest import git, open_op, record
 

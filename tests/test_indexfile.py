@@ -1,4 +1,4 @@
-"""`kitty_ops.indexfile`: the small index written without `git update-index`,
+"""`kitty_ops.gitio.indexfile`: the small index written without `git update-index`,
 held to what git itself writes."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from kitty_ops import cachetree, indexfile
+from kitty_ops.gitio import cachetree, indexfile
 
 from .conftest import git
 

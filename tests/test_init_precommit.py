@@ -7,7 +7,7 @@ import sys
 
 import yaml
 
-from kitty_ops.precommit_config import OPTIONAL, local_entry, published_entry
+from kitty_ops.setup.precommit_config import OPTIONAL, local_entry, published_entry
 
 from .conftest import PROJECT_ROOT, env_with_scripts, git, kitty_ops_process, open_op
 

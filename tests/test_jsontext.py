@@ -1,4 +1,4 @@
-"""`kitty_ops.jsontext` reads and writes exactly what the `json` package does."""
+"""`kitty_ops.format.jsontext` reads and writes exactly what the `json` package does."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kitty_ops import jsontext, rules
+from kitty_ops.format import jsontext, rules
 
 VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import subprocess
 
-from kitty_ops import objects
+from kitty_ops.gitio import objects
 
 from .conftest import git
 

@@ -10,12 +10,12 @@ from datetime import datetime, timezone
 import pytest
 from click.testing import CliRunner
 
-from kitty_ops import events
 from kitty_ops.cli import cli
 from kitty_ops.errors import InvalidInput, UnknownOp
-from kitty_ops.executor import complete_invocation
-from kitty_ops.opids import resolve
-from kitty_ops.writer import write_started
+from kitty_ops.format import events
+from kitty_ops.lifecycle.executor import complete_invocation
+from kitty_ops.queries.opids import resolve
+from kitty_ops.store.writer import write_started
 
 from .conftest import git
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 import kitty_ops
-from kitty_ops import owners, processes
 from kitty_ops.doctor.ops import close_stale, doctor_report
-from kitty_ops.executor import complete_invocation
 from kitty_ops.hooks.orphans import main as orphans_hook
+from kitty_ops.lifecycle import owners
+from kitty_ops.lifecycle.executor import complete_invocation
+from kitty_ops.system import processes
 
 from .conftest import env_with_scripts, git, kitty_ops_process, open_op, wait_for
 

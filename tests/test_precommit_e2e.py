@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 
 from .conftest import GITCONFIG, PROJECT_ROOT, git, open_op, record
 

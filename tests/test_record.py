@@ -7,13 +7,13 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import ValidationError
 
+from kitty_ops.format.ulid import is_ulid, new_ulid
 from kitty_ops.record import (
     MINIMAL_VIABLE_TRAIL_POLICY,
     CompletedEvent,
     InvocationRecord,
     parse_record,
 )
-from kitty_ops.ulid import is_ulid, new_ulid
 
 OP_ID = "01KTK4DFAS04MCX5GP1W2R6NEP"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 
 from .conftest import git
 
@@ -89,7 +89,7 @@ def test_an_op_commit_in_ref_mode_touches_neither_head_nor_index_nor_work_tree(o
 
 def test_a_person_commits_beside_agents_in_ref_mode_with_no_failure(origin_repo):
     agent = subprocess.Popen([sys.executable, "-c", (
-        "import sys\nfrom kitty_ops.executor import complete_invocation, start_invocation\n"
+        "import sys\nfrom kitty_ops.lifecycle.executor import complete_invocation, start_invocation\n"
         "for _ in range(15):\n"
         "    op = start_invocation(sys.argv[1], 'agent', 'work')\n"
         "    complete_invocation(sys.argv[1], op['invocation_id'])\n"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kitty_ops.executor import complete_invocation, start_invocation
-from kitty_ops.report import render_page, report_data, summary_rows
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
+from kitty_ops.queries.report import render_page, report_data, summary_rows
 
 from .conftest import git, kitty_ops_process
 from .missions import build_mission

@@ -1,8 +1,8 @@
 """The rough edges a first user met, each run as that user ran it."""
 from __future__ import annotations
 
-from kitty_ops.durations import format_duration
-from kitty_ops.executor import complete_invocation
+from kitty_ops.lifecycle.executor import complete_invocation
+from kitty_ops.queries.durations import format_duration
 
 from .conftest import PROJECT_ROOT, git, kitty_ops_process, open_op, record
 

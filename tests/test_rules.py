@@ -1,4 +1,4 @@
-"""`kitty_ops.rules`: the one definition of a valid line and record, rule by rule,
+"""`kitty_ops.format.rules`: the one definition of a valid line and record, rule by rule,
 and the writer refusing at write time what the reader would call invalid."""
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import sys
 
 import pytest
 
-from kitty_ops import events, rules
 from kitty_ops.errors import InvalidInput
+from kitty_ops.format import events, rules
+from kitty_ops.format.scan import scan_record
 from kitty_ops.record import InvocationRecord, parse_record
-from kitty_ops.scan import scan_record
 
 OP_ID = "01KTK4DFAS04MCX5GP1W2R6NEP"
 AT = "2026-11-24T00:00:00+00:00"
@@ -196,7 +196,8 @@ def test_a_hostile_started_field_is_never_shown_as_the_profile():
 
 def test_the_hook_path_imports_only_the_light_standard_library():
     code = (
-        "import sys, kitty_ops.rules, kitty_ops.scan, kitty_ops.safefs, kitty_ops.hooks.orphans, kitty_ops.validation;"
+        "import sys, kitty_ops.format.rules, kitty_ops.format.scan, kitty_ops.format.safefs,"
+        " kitty_ops.hooks.orphans, kitty_ops.hooks.validation;"
         "heavy = {'pydantic', 'click', 'subprocess', 'argparse'} & set(sys.modules); print(sorted(heavy))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -204,7 +205,7 @@ def test_the_hook_path_imports_only_the_light_standard_library():
 
 
 def test_a_huge_line_in_a_file_is_skipped_while_reading_and_the_rest_is_read(tmp_path):
-    from kitty_ops.scan import read_scan
+    from kitty_ops.format.scan import read_scan
 
     path = tmp_path / f"{OP_ID}.jsonl"
     done = {"event": "completed", "invocation_id": OP_ID, "completed_at": AT, "outcome": "done", "closed_by": "agent"}

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kitty_ops import owners, processes
 from kitty_ops.hooks.orphans import main as orphans_hook
-from kitty_ops.runner import run_op
+from kitty_ops.lifecycle import owners
+from kitty_ops.lifecycle.runner import run_op
+from kitty_ops.system import processes
 
 from .conftest import git, kitty_ops_process, wait_for
 

@@ -412,7 +412,7 @@ def test_commit_pending_commits_what_a_no_commit_completion_left(shape):
 
 
 def _stage_stale_orphan(shape: Shape) -> str:
-    from kitty_ops.ulid import new_ulid
+    from kitty_ops.format.ulid import new_ulid
 
     op_id = new_ulid()
     records = top(shape) / "kitty-ops"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from kitty_ops import commit as commit_module
-from kitty_ops import gitlock
-from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.gitio import gitlock
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
+from kitty_ops.opcommit import commit as commit_module
 
 from .conftest import git
 
@@ -55,7 +55,7 @@ def install_suite(repo: Path) -> None:
 
 AGENT = """
 import sys
-from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 repo, count = sys.argv[1], int(sys.argv[2])
 for number in range(count):
     started = start_invocation(repo, "agent", "work", mission_id="M1")
@@ -168,7 +168,7 @@ def test_an_op_that_waited_for_a_persons_commit_is_committed_once_it_ends(commit
 
 
 def test_one_waiter_serves_every_op_that_waited(committed_repo):
-    from kitty_ops.waiter import WAITER_NAME
+    from kitty_ops.opcommit.waiter import WAITER_NAME
 
     repo = committed_repo
     first, second = op(repo), op(repo)
@@ -364,7 +364,7 @@ def test_a_lock_held_by_another_git_command_is_waited_for_then_pending(committed
 
 @pytest.mark.parametrize("name", ["commit", "rebase", "merge"])
 def test_the_process_table_names_a_head_moving_git_command_in_this_work_tree(committed_repo, tmp_path, name):
-    from kitty_ops import busy
+    from kitty_ops.gitio import busy
 
     impostor = tmp_path / "git"  # named git, so its command name is git; -c is git's option too
     impostor.symlink_to(sys.executable)
@@ -384,7 +384,7 @@ def test_the_process_table_names_a_head_moving_git_command_in_this_work_tree(com
 
 
 def test_where_there_is_no_process_table_the_hook_marks_the_git_command(committed_repo, monkeypatch):
-    from kitty_ops import busy
+    from kitty_ops.gitio import busy
 
     monkeypatch.setattr(busy, "PROC", str(committed_repo / "no-proc"))
     git_dir = committed_repo / ".git"
@@ -427,7 +427,7 @@ def test_a_record_completed_without_kitty_ops_is_left_to_commit_pending(committe
 
 
 def test_a_note_left_by_a_crash_before_the_completed_line_commits_nothing_until_completed(committed_repo):
-    from kitty_ops import uncommitted
+    from kitty_ops.store import uncommitted
 
     crashed = op(committed_repo)
     uncommitted.note(str(committed_repo / ".git"), crashed)  # as `complete` does, then SIGKILL

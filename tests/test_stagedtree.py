@@ -1,4 +1,4 @@
-"""`kitty_ops.stagedtree`: the orphans hook's answer to "is anything staged under
+"""`kitty_ops.gitio.stagedtree`: the orphans hook's answer to "is anything staged under
 kitty-ops/?" from the index's cache tree, held to git's own answer."""
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from kitty_ops.executor import complete_invocation
+from kitty_ops.gitio.stagedtree import head_events_tree
 from kitty_ops.hooks.orphans import main
-from kitty_ops.stagedtree import head_events_tree
+from kitty_ops.lifecycle.executor import complete_invocation
 
 from .conftest import git, open_op
 

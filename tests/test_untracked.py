@@ -7,9 +7,9 @@ import os
 import time
 from pathlib import Path
 
-from kitty_ops.executor import complete_invocation
 from kitty_ops.hooks.orphans import find_orphan_problems, main
-from kitty_ops.untracked import CACHE_NAME
+from kitty_ops.lifecycle.executor import complete_invocation
+from kitty_ops.store.untracked import CACHE_NAME
 
 from .conftest import git, hand_written_op, open_op, record
 
@@ -140,7 +140,7 @@ def test_op_commits_moving_head_keep_the_listing_without_listing_again(committed
 
 
 def test_the_hook_finds_the_git_directories_as_git_does_in_a_linked_worktree_too(committed_repo, monkeypatch):
-    from kitty_ops.gitdirs import git_dirs
+    from kitty_ops.gitio.gitdirs import git_dirs
 
     def asked_of_git() -> tuple[str, str]:
         lines = git(Path.cwd(), "rev-parse", "--absolute-git-dir", "--git-common-dir").splitlines()

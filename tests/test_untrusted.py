@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import kitty_ops
-from kitty_ops import rules
 from kitty_ops.errors import InvalidInput
-from kitty_ops.executor import complete_invocation
+from kitty_ops.format import rules
 from kitty_ops.hooks import orphans, validate
+from kitty_ops.lifecycle.executor import complete_invocation
 
 from .conftest import git, hand_written_op, open_op, record
 

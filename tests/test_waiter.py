@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 import kitty_ops
-from kitty_ops import busy, processes, waiter
+from kitty_ops.gitio import busy
+from kitty_ops.opcommit import waiter
+from kitty_ops.system import processes
 
 from .conftest import git
 

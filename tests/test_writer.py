@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from kitty_ops import writer
 from kitty_ops.errors import (
     AlreadyCompleted,
     InvalidInput,
@@ -16,8 +15,9 @@ from kitty_ops.errors import (
     UnknownOp,
     UnsafePath,
 )
-from kitty_ops.executor import complete_invocation, start_invocation
+from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 from kitty_ops.record import CompletedEvent, InvocationRecord
+from kitty_ops.store import writer
 
 from .conftest import git
 
@@ -139,7 +139,7 @@ def test_index_failure_never_fails_the_op(repo):
 RACE = """
 import sys, time
 from datetime import datetime, timezone
-from kitty_ops import writer
+from kitty_ops.store import writer
 from kitty_ops.errors import AlreadyCompleted
 from kitty_ops.record import CompletedEvent
 repo, op_id, go = sys.argv[1:]

@@ -12,7 +12,7 @@ import sys
 
 def script() -> None:
     """What the installed `kitty-ops` script runs: `main`, except that `start`
-    and `complete` end at once when done (`kitty_ops.scripts.exit_now`)."""
+    and `complete` end at once when done (`kitty_ops.system.scripts.exit_now`)."""
     args = sys.argv[1:]
     from kitty_ops.cli.fast import run_fast
 
@@ -21,7 +21,7 @@ def script() -> None:
         from kitty_ops.cli.group import main as group_main
 
         sys.exit(group_main(args))
-    from kitty_ops.scripts import exit_now
+    from kitty_ops.system.scripts import exit_now
 
     exit_now(code)
 

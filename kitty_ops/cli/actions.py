@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
-    from kitty_ops import git
+    from kitty_ops.gitio import git
 
 
 def resolve_repo(directory: str | None) -> Path:
@@ -24,7 +24,7 @@ def resolve_repo(directory: str | None) -> Path:
 
 def resolve_top(directory: str | None) -> str:
     """`resolve_repo` as text (`start` and `complete` never import pathlib)."""
-    from kitty_ops import git
+    from kitty_ops.gitio import git
 
     if directory is not None and not os.path.isdir(directory):
         raise InvalidInput(f"--repo {directory}: no such directory")
@@ -42,7 +42,7 @@ def resolve_records_repo(directory: str | None) -> Path:
 
 def resolve_records_top(directory: str | None) -> str:
     """`resolve_records_repo` as text."""
-    from kitty_ops import git
+    from kitty_ops.gitio import git
 
     root = resolve_top(directory)
     if directory is not None and git.find_repo(root) is None and not os.path.isdir(os.path.join(root, "kitty-ops")):
@@ -61,8 +61,8 @@ def print_json(value: object) -> None:
 
 def start_op(repo: Path | str, profile_id: str, action: str, owner_pid: int | None, as_json: bool,
              optional: dict[str, object]) -> int:
-    from kitty_ops.executor import start_invocation
-    from kitty_ops.owners import command_line_owner
+    from kitty_ops.lifecycle.executor import start_invocation
+    from kitty_ops.lifecycle.owners import command_line_owner
 
     optional = {name: value for name, value in optional.items() if value is not None}
     started = start_invocation(repo, profile_id, action, owner_pid=command_line_owner(owner_pid), **optional)
@@ -76,8 +76,8 @@ def start_op(repo: Path | str, profile_id: str, action: str, owner_pid: int | No
 def start_settings(repo: Path | str) -> git.Running:
     """Start git reading the config a completion needs (it runs while the rest of
     the completion is imported and the line written)."""
-    from kitty_ops import git
-    from kitty_ops.layout import COMPLETION_CONFIG
+    from kitty_ops.format.layout import COMPLETION_CONFIG
+    from kitty_ops.gitio import git
 
     return git.start(git.config_args(list(COMPLETION_CONFIG)), repo)
 
@@ -85,13 +85,13 @@ def start_settings(repo: Path | str) -> git.Running:
 def complete_op(repo: Path | str, op_id: str, outcome: str, evidence_ref: str | None, artifacts: Iterable[str],
                 commit_sha: str | None, no_commit: bool, as_json: bool, settings: git.Running | None = None) -> int:
     """`settings`: the query of `start_settings`, when the caller started it."""
-    from kitty_ops import git
+    from kitty_ops.gitio import git
 
     if settings is None and not no_commit:
         settings = start_settings(repo)
     try:
-        from kitty_ops.executor import complete_invocation
-        from kitty_ops.opids import resolve
+        from kitty_ops.lifecycle.executor import complete_invocation
+        from kitty_ops.queries.opids import resolve
 
         op_id = resolve(repo, op_id)
     except BaseException:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import click
 
-from kitty_ops.audit import audit, default_revisions
 from kitty_ops.cli.common import echo, echo_json, json_option, repo_option
 from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM, InvalidInput
+from kitty_ops.queries.audit import audit, default_revisions
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def audit_command(
       kitty-ops audit v1.0..HEAD --json
       kitty-ops audit --shallow-ok          # a depth-limited CI clone, knowingly
     """
-    from kitty_ops import git
+    from kitty_ops.gitio import git
 
     if git.find_repo(repo) is None:
         raise InvalidInput(f"{repo}: not a git repository; there is no history to audit")

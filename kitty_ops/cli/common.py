@@ -59,8 +59,8 @@ def use_color() -> bool | None:
 
 
 def format_duration(seconds: float | None) -> str:
-    """`42s`, `17m`, `5h05m`, `2d06h`; `?` when unknown (see `kitty_ops.durations`)."""
-    from kitty_ops.durations import format_duration as formatted
+    """`42s`, `17m`, `5h05m`, `2d06h`; `?` when unknown (see `kitty_ops.queries.durations`)."""
+    from kitty_ops.queries.durations import format_duration as formatted
 
     return formatted(seconds)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from kitty_ops.cli.common import echo
-from kitty_ops.demo import run_demo
+from kitty_ops.setup.demo import run_demo
 
 
 @click.command()

@@ -48,7 +48,7 @@ def ops(repo: Path, close_stale: bool, threshold_hours: float | None, as_json: b
       kitty-ops doctor ops --close-stale --threshold-hours 48
       kitty-ops doctor ops --json | jq '.orphans[].invocation_id'
     """
-    from kitty_ops.threshold import max_age_hours
+    from kitty_ops.lifecycle.threshold import max_age_hours
 
     threshold_hours = max_age_hours(repo, threshold_hours)
     closed = doctor_ops.close_stale(repo, threshold_hours) if close_stale else None
@@ -56,7 +56,7 @@ def ops(repo: Path, close_stale: bool, threshold_hours: float | None, as_json: b
     for entry in report["orphans"]:
         entry["stale"] = doctor_ops.is_stale(entry, threshold_hours)
     locks = doctor_ops.stale_locks(repo)
-    from kitty_ops.refhealth import ref_report
+    from kitty_ops.doctor.refhealth import ref_report
 
     shared = ref_report(repo)
     ref_trouble = bool(shared and (shared["problems"] or shared["conflicts"]))

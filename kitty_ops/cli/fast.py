@@ -80,12 +80,12 @@ def _complete(args: list[str]) -> int | None:
 
     repo = resolve_top(found.get("repo"))
     settings = None if found.get("no_commit") else start_settings(repo)  # git reads config meanwhile
-    from kitty_ops.rules import OUTCOMES
+    from kitty_ops.format.rules import OUTCOMES
 
     outcome = found.get("outcome", "done")
     if outcome not in OUTCOMES:
         if settings is not None:
-            from kitty_ops import git
+            from kitty_ops.gitio import git
 
             git.finish(settings, check=False)
         return None
@@ -101,7 +101,7 @@ def run_fast(argv: list[str]) -> int | None:
     command = COMMANDS.get(argv[0]) if argv else None
     if command is None:
         return None
-    from kitty_ops.warn import print_warnings_to_stderr
+    from kitty_ops.system.warn import print_warnings_to_stderr
 
     print_warnings_to_stderr()
     try:

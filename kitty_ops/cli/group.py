@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from kitty_ops.errors import EXIT_PROBLEM, EXIT_USAGE, KittyOpsError
-from kitty_ops.warn import print_warnings_to_stderr
+from kitty_ops.system.warn import print_warnings_to_stderr
 
 COMMANDS = {
     "start": "kitty_ops.cli.ops:start",

@@ -12,7 +12,7 @@ from kitty_ops.cli.common import (
     styled_status,
 )
 from kitty_ops.errors import EXIT_OK
-from kitty_ops.oplog import op_commits
+from kitty_ops.queries.oplog import op_commits
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,13 +49,13 @@ def log_command(
       kitty-ops log 01KZRR8QD4RP
     """
     if since is not None:
-        from kitty_ops.dates import since_timestamp
+        from kitty_ops.queries.dates import since_timestamp
 
         since_timestamp(since, repo)  # what git log --since would quietly read as "now" is refused
     commits = op_commits(repo, profile_id=profile_id, mission_id=mission_id, since=since,
                          limit=None if op_id else limit)
     if op_id:
-        from kitty_ops.opids import resolve
+        from kitty_ops.queries.opids import resolve
 
         op_id = resolve(repo, op_id, known=(entry["invocation_id"] for entry in commits))
         commits = [entry for entry in commits if entry["invocation_id"] == op_id][:limit]

@@ -5,14 +5,14 @@ import click
 
 from kitty_ops.cli.common import echo, repo_option
 from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM
-from kitty_ops.install import (
+from kitty_ops.setup.install import (
     PRE_COMMIT_CONFIG,
     add_precommit_entry,
     init_ref_mode,
     init_repository,
     precommit_entry,
 )
-from kitty_ops.precommit_config import published_entry
+from kitty_ops.setup.precommit_config import published_entry
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -5,10 +5,10 @@ import click
 
 from kitty_ops.cli.actions import complete_op, start_op
 from kitty_ops.cli.common import json_option, records_repo_option, repo_option, start_options
-from kitty_ops.commit import commit_ops
 from kitty_ops.errors import EXIT_OK, InvalidInput, KittyOpsError
-from kitty_ops.opids import resolve
-from kitty_ops.rules import OUTCOMES
+from kitty_ops.format.rules import OUTCOMES
+from kitty_ops.opcommit.commit import commit_ops
+from kitty_ops.queries.opids import resolve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

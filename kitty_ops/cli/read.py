@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import click
 
-from kitty_ops import git
 from kitty_ops.cli.common import (
     echo,
     echo_json,
@@ -14,12 +13,13 @@ from kitty_ops.cli.common import (
     styled_status,
 )
 from kitty_ops.errors import EXIT_OK, UnknownOp
-from kitty_ops.layout import EVENTS_DIR, safe_record_path
-from kitty_ops.listing import list_ops
-from kitty_ops.owners import OwnerStates
-from kitty_ops.rules import OUTCOMES
-from kitty_ops.safefs import unsafe_reason
-from kitty_ops.scan import age_hours
+from kitty_ops.format.layout import EVENTS_DIR, safe_record_path
+from kitty_ops.format.rules import OUTCOMES
+from kitty_ops.format.safefs import unsafe_reason
+from kitty_ops.format.scan import age_hours
+from kitty_ops.gitio import git
+from kitty_ops.lifecycle.owners import OwnerStates
+from kitty_ops.queries.listing import list_ops
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def list_command(
 
 def _took(op: dict[str, Any]) -> str:
     """How long a completed Op took; `-` while open."""
-    from kitty_ops.scan import parse_timestamp
+    from kitty_ops.format.scan import parse_timestamp
 
     begin, end = parse_timestamp(op["started_at"]), parse_timestamp(op["completed_at"])
     if end is None:
@@ -104,9 +104,9 @@ def show(repo: Path, op_id: str, as_json: bool) -> int:
       kitty-ops show 01J0ABCDEFGHJKMNPQRSTVWXYZ --json
       kitty-ops show 01j0abcdefgh
     """
-    from kitty_ops import refstore
-    from kitty_ops.opids import resolve
+    from kitty_ops.queries.opids import resolve
     from kitty_ops.record import parse_record, read_record
+    from kitty_ops.store import refstore
 
     op_id = resolve(repo, op_id)
     path = safe_record_path(repo, op_id)
@@ -146,7 +146,7 @@ def _dump(model: BaseModel | None) -> dict[str, Any] | None:
 
 
 def _status(record: OpRecord) -> str:
-    return record.status  # decided by `kitty_ops.rules.op_status`, as in `list` and doctor
+    return record.status  # decided by `kitty_ops.format.rules.op_status`, as in `list` and doctor
 
 
 def _printable(text: str) -> str:

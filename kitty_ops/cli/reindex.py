@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import click
 
-from kitty_ops import index
 from kitty_ops.cli.common import echo, repo_option
 from kitty_ops.errors import EXIT_OK
-from kitty_ops.exclude import ensure_local_files_excluded
-from kitty_ops.layout import INDEX_PATH
+from kitty_ops.format.layout import INDEX_PATH
+from kitty_ops.store import index
+from kitty_ops.store.exclude import ensure_local_files_excluded
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

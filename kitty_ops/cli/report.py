@@ -27,8 +27,8 @@ def report(repo: Path, mission_id: str | None, since: str | None, output: str | 
       kitty-ops report && xdg-open kitty-ops-report.html
       kitty-ops report --mission-id 01KWVD6Y5CC8ARAKD3JZAJEXBX --since '1 week ago' -o mission.html
     """
-    from kitty_ops.dates import since_datetime
-    from kitty_ops.report import DEFAULT_OUTPUT, write_report
+    from kitty_ops.queries.dates import since_datetime
+    from kitty_ops.queries.report import DEFAULT_OUTPUT, write_report
 
     since_at = since_datetime(since, repo) if since is not None else None
     path = os.path.abspath(output or DEFAULT_OUTPUT)

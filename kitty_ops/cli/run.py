@@ -39,7 +39,7 @@ def run(
     Example:
       kitty-ops run --profile implementer --action implement --artifacts changed -- claude -p "add a cache"
     """
-    from kitty_ops.runner import run_op
+    from kitty_ops.lifecycle.runner import run_op
 
     optional = {name: value for name, value in optional.items() if value is not None}
     result = run_op(

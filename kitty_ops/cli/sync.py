@@ -5,7 +5,7 @@ import click
 
 from kitty_ops.cli.common import echo, repo_option
 from kitty_ops.errors import EXIT_OK
-from kitty_ops.sync import sync
+from kitty_ops.opcommit.sync import sync
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ import click
 
 from kitty_ops.cli.common import echo_json, json_option, repo_option
 from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM, InvalidInput
-from kitty_ops.validation import check_work_tree
+from kitty_ops.hooks.validation import check_work_tree
 
 
 @click.command()
@@ -59,7 +59,7 @@ def require_known(repo: Path, shown: str, path: str) -> None:
     checked too): a mistyped path must not pass as "0 files checked"."""
     if os.path.lexists(os.path.join(repo, path)):
         return
-    from kitty_ops import git
+    from kitty_ops.gitio import git
 
     if git.find_repo(repo) is not None:
         known = git.run(["cat-file", "-e", f"HEAD:{path}"], repo, check=False).returncode == 0

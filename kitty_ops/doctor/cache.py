@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import os
 
-from kitty_ops import git, rules
-from kitty_ops.layout import RECORD_SUFFIX, op_id_from_name
-from kitty_ops.safefs import open_file_at, read_chunks
-from kitty_ops.scan import RecordScan, read_scan, scan_record
+from kitty_ops.format import rules
+from kitty_ops.format.layout import RECORD_SUFFIX, op_id_from_name
+from kitty_ops.format.safefs import open_file_at, read_chunks
+from kitty_ops.format.scan import RecordScan, read_scan, scan_record
+from kitty_ops.gitio import git
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ _SEPARATOR = "-"  # between the names known good and the `name blob` lines of th
 
 def _stamp() -> str:
     """What the cache is valid for besides a tree: this kitty-ops and its rules."""
-    from kitty_ops import __version__, scan
+    from kitty_ops import __version__
+    from kitty_ops.format import scan
 
     parts = [_FORMAT, __version__]
     for module in (rules, scan):

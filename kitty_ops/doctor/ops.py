@@ -7,7 +7,7 @@
   and any link or special file where kitty-ops keeps its files (the directory,
   `.gitattributes`, `lifecycle.jsonl`, the index, the error log).
 
-What counts as an orphan, pending, stale or invalid is decided in `kitty_ops.rules`.
+What counts as an orphan, pending, stale or invalid is decided in `kitty_ops.format.rules`.
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kitty_ops import git, rules, safefs
 from kitty_ops.errors import UnsafePath
-from kitty_ops.layout import (
+from kitty_ops.format import rules, safefs
+from kitty_ops.format.layout import (
     EVENTS_DIR,
     LOCAL_PATHS,
     RECORD_SUFFIX,
@@ -28,10 +28,11 @@ from kitty_ops.layout import (
     op_id_from_name,
     op_id_from_path,
 )
-from kitty_ops.owners import DEAD, UNKNOWN, OwnerStates
-from kitty_ops.safefs import unsafe_reason
-from kitty_ops.scan import RecordScan, age_hours, read_scan
-from kitty_ops.threshold import max_age_hours
+from kitty_ops.format.safefs import unsafe_reason
+from kitty_ops.format.scan import RecordScan, age_hours, read_scan
+from kitty_ops.gitio import git
+from kitty_ops.lifecycle.owners import DEAD, UNKNOWN, OwnerStates
+from kitty_ops.lifecycle.threshold import max_age_hours
 
 DEFAULT_STALE_HOURS = rules.DEFAULT_STALE_HOURS
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from kitty_ops.doctor.cache import KnownRecords
-    from kitty_ops.untracked import UntrackedCache
+    from kitty_ops.store.untracked import UntrackedCache
 
 
 def _names(root: Path) -> list[str]:
@@ -93,15 +94,15 @@ class Survey:
     outside git). git's queries run while the cache is read and the directory listed.
 
     In branch mode, when the index's cache tree proves it holds HEAD's files
-    under `kitty-ops/` (`kitty_ops.stagedtree`), nothing is staged there and the
+    under `kitty-ops/` (`kitty_ops.gitio.stagedtree`), nothing is staged there and the
     untracked records are the listed names that HEAD's tree lacks (the cache
     knows its entries): only `git diff-files` is asked, not `ls-files --others`
     or `diff --cached`, which each read the whole index."""
 
     def __init__(self, root: Path) -> None:
-        from kitty_ops.commit import target_ref
-        from kitty_ops.layout import TARGET_CONFIG
-        from kitty_ops.untracked import UntrackedCache
+        from kitty_ops.format.layout import TARGET_CONFIG
+        from kitty_ops.opcommit.commit import target_ref
+        from kitty_ops.store.untracked import UntrackedCache
 
         self.known: KnownRecords | None = None
         self.records: UntrackedCache | None = None  # what unchanged records say
@@ -121,8 +122,8 @@ class Survey:
         self._survey_branch(root, repo)
 
     def _survey_branch(self, root: Path, repo: git.Repo) -> None:
-        from kitty_ops import stagedtree
         from kitty_ops.doctor.cache import KnownRecords
+        from kitty_ops.gitio import stagedtree
 
         tree, proved = stagedtree.head_events_tree(repo.git_path, repo.common_path, repo.top, git.repo_env(repo))
         self.known = known = KnownRecords(repo)
@@ -146,7 +147,7 @@ class Survey:
     def _list(self, root: Path, tree: str | None, known: KnownRecords) -> set[str]:
         """List `kitty-ops/`; the ids of its untracked records (those HEAD's tree
         lacks), remembered in the untracked cache when the directory held still."""
-        from kitty_ops.untracked import lstat
+        from kitty_ops.store.untracked import lstat
 
         events = str(root / EVENTS_DIR)
         before, listing_started = lstat(events), time.time_ns()
@@ -172,7 +173,7 @@ class Survey:
 
 
 def _pending(repo: git.Repo, ref: str | None) -> list[str]:
-    from kitty_ops.commit import pending_paths
+    from kitty_ops.opcommit.commit import pending_paths
 
     return pending_paths(repo, ref, True)
 
@@ -297,7 +298,7 @@ def stale_locks(repo_root: Path | str) -> list[dict[str, Any]]:
     commit takes while it holds index.lock, goes with a stale index.lock; the
     lock of the records ref is only ever taken under kitty-ops' commit lock, so
     it is stale when nobody holds that."""
-    from kitty_ops.gitlock import stale_lock
+    from kitty_ops.gitio.gitlock import stale_lock
 
     repo = git.find_repo(repo_root)
     if repo is None:
@@ -317,8 +318,8 @@ def stale_locks(repo_root: Path | str) -> list[dict[str, Any]]:
 
 
 def _commit_lock_held(repo: git.Repo) -> bool:
-    from kitty_ops.commit import COMMIT_LOCK_NAME
-    from kitty_ops.lock import LockTimeout, hold_file
+    from kitty_ops.opcommit.commit import COMMIT_LOCK_NAME
+    from kitty_ops.system.lock import LockTimeout, hold_file
 
     try:
         with hold_file(os.path.join(repo.common_path, COMMIT_LOCK_NAME), 0.0):
@@ -359,7 +360,7 @@ def close_stale(
     per stale orphan: its fields plus `result` (`closed`, `already closed` or
     `error`), `commit` and `detail`. One bad record never stops the sweep."""
     from kitty_ops.errors import AlreadyCompleted, KittyOpsError
-    from kitty_ops.executor import complete_invocation
+    from kitty_ops.lifecycle.executor import complete_invocation
 
     root = Path(repo_root)
     now = now or datetime.now(timezone.utc)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from kitty_ops import audit as _audit
-from kitty_ops.audit import audit, is_zero_id
 from kitty_ops.errors import KittyOpsError
+from kitty_ops.queries import audit as _audit
+from kitty_ops.queries.audit import audit, is_zero_id
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -5,27 +5,30 @@ staged content, not the working file), and a commit made while an orphan is
 stale (its owner is gone, or, owner unknown, older than --max-age-hours);
 fresh orphans and Ops whose owner runs are named as a warning. It also blocks
 the deletion or renaming of a committed record or of `lifecycle.jsonl`
-(`kitty_ops.removals`): pre-commit passes deleted files to no hook, and this
+(`kitty_ops.hooks.removals`): pre-commit passes deleted files to no hook, and this
 is the hook that runs on every commit. It asks git
 only for what is staged or untracked under `kitty-ops/` (the untracked
-listing remembered while the directory does not change, `kitty_ops.untracked`),
+listing remembered while the directory does not change, `kitty_ops.store.untracked`),
 and it imports nothing heavier than the standard library: it runs on every
 commit. What is staged is asked of git only when the index's cache tree does
-not prove that nothing under `kitty-ops/` is (`kitty_ops.stagedtree`).
+not prove that nothing under `kitty-ops/` is (`kitty_ops.gitio.stagedtree`).
 """
 from __future__ import annotations
 
 import sys
 import time
 
-from kitty_ops import busy, git, remedies, removals, rules, stagedtree, threshold
-from kitty_ops.clock import datetime, timezone
 from kitty_ops.errors import InvalidInput
-from kitty_ops.gitdirs import git_dirs
-from kitty_ops.layout import EVENTS_DIR, op_id_from_path
-from kitty_ops.owners import DEAD, RUNNING, UNKNOWN, OwnerStates
-from kitty_ops.scan import RecordScan, age_hours, read_scan, scan_record
-from kitty_ops.untracked import UntrackedCache, lstat
+from kitty_ops.format import rules
+from kitty_ops.format.layout import EVENTS_DIR, op_id_from_path
+from kitty_ops.format.scan import RecordScan, age_hours, read_scan, scan_record
+from kitty_ops.gitio import busy, git, stagedtree
+from kitty_ops.gitio.gitdirs import git_dirs
+from kitty_ops.hooks import remedies, removals
+from kitty_ops.lifecycle import threshold
+from kitty_ops.lifecycle.owners import DEAD, RUNNING, UNKNOWN, OwnerStates
+from kitty_ops.store.untracked import UntrackedCache, lstat
+from kitty_ops.system.clock import datetime, timezone
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -199,7 +202,7 @@ def find_orphan_problems(
     """(blocking messages, warnings) for the commit being made in the current repository.
     `max_age_hours` None: the configured threshold (`git config kitty-ops.maxAgeHours`).
 
-    The untracked records come from `kitty_ops.untracked`'s cache while
+    The untracked records come from `kitty_ops.store.untracked`'s cache while
     `kitty-ops/` and HEAD's tree are as they were when git last listed them,
     else from `git ls-files --others` (whose answer is then remembered)."""
     now = now or datetime.now(timezone.utc)

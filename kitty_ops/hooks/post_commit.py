@@ -2,7 +2,7 @@
 
 An Op completed while the person's `git commit` ran stays pending (an Op
 commit then would make that commit fail), and the completion starts
-`kitty_ops.waiter`, which commits it once that command has exited. So this
+`kitty_ops.opcommit.waiter`, which commits it once that command has exited. So this
 post-commit-stage hook is optional: `init --write` no longer installs it. It
 ends the mark the pre-commit stage left (where marks are used) and, when an
 Op waited and no waiter is alive, starts one: the person never waits for it.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 
-from kitty_ops import busy, git
-from kitty_ops.gitdirs import git_dirs
+from kitty_ops.gitio import busy, git
+from kitty_ops.gitio.gitdirs import git_dirs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def after_commit() -> bool:
     """End the marks of the git command above and start the background commit
-    of waiting Ops (`kitty_ops.waiter`); False when nothing waited, or a waiter
+    of waiting Ops (`kitty_ops.opcommit.waiter`); False when nothing waited, or a waiter
     is at work already."""
     git_dir = git_dirs()[0]  # git runs hooks at the top of the work tree
     if git_dir is None:
@@ -31,7 +31,7 @@ def after_commit() -> bool:
         busy.unmark(git_dir, pid)
     if not busy.is_waiting(git_dir):
         return False
-    from kitty_ops import waiter
+    from kitty_ops.opcommit import waiter
 
     return waiter.start(os.getcwd(), git_dir, above)
 

@@ -15,11 +15,11 @@ if TYPE_CHECKING:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from kitty_ops import git
-    from kitty_ops.commit import target_ref
     from kitty_ops.errors import KittyOpsError
-    from kitty_ops.layout import TARGET_CONFIG
-    from kitty_ops.sync import sync
+    from kitty_ops.format.layout import TARGET_CONFIG
+    from kitty_ops.gitio import git
+    from kitty_ops.opcommit.commit import target_ref
+    from kitty_ops.opcommit.sync import sync
 
     args = list(sys.argv[1:] if argv is None else argv)
     remote = os.environ.get("PRE_COMMIT_REMOTE_NAME") or (args[0] if args else None)

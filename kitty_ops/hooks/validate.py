@@ -8,10 +8,11 @@ blocked by `kitty-ops-orphans`, which runs on every commit.
 """
 from __future__ import annotations
 
-from kitty_ops import git, removals
-from kitty_ops.layout import LOCAL_PATHS
-from kitty_ops.remedies import has_head, unstage_command
-from kitty_ops.validation import check_staged
+from kitty_ops.format.layout import LOCAL_PATHS
+from kitty_ops.gitio import git
+from kitty_ops.hooks import removals
+from kitty_ops.hooks.remedies import has_head, unstage_command
+from kitty_ops.hooks.validation import check_staged
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

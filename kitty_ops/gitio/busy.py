@@ -1,0 +1,318 @@
+"""Is a person's git command that will move HEAD running in this work tree?
+
+A plain `git commit` reads HEAD when it starts and updates it with a
+compare-and-swap when it ends, but holds no lock while its hooks and the
+editor run: an Op commit in between makes the person's commit fail. So before
+it moves HEAD, the Op commit asks two witnesses:
+
+- the process table (Linux `/proc`): a live `git commit`, `merge`, `rebase`,
+  ... whose working directory (or `-C`, `--git-dir`, `GIT_DIR`) is this work
+  tree. Exact, and there from the command's first instant.
+- marks: where there is no `/proc`, the suite's pre-commit-stage hook leaves
+  `<git-dir>/kitty-ops-busy/<pid>` naming the git process it runs under; a
+  mark whose process is gone is ignored (and the optional post-commit hook
+  removes it).
+
+Standard library only: the hooks import it.
+"""
+from __future__ import annotations
+
+import os
+
+PROC = "/proc"
+MARKS_DIR = "kitty-ops-busy"
+WAITING_NAME = "kitty-ops-waiting"
+# git subcommands that move HEAD (or rewrite the index and work tree under it).
+HEAD_MOVING = frozenset({
+    "am", "bisect", "checkout", "cherry-pick", "commit", "merge", "pull", "rebase",
+    "reset", "revert", "stash", "switch",
+})
+_OPTIONS_WITH_VALUE = frozenset({
+    "-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env", "--super-prefix",
+})
+
+
+class GitProcess:
+    """A running git command: its pid and subcommand, and where it works."""
+
+    __slots__ = ("pid", "subcommand", "cwd", "git_dir", "work_tree")
+
+    def __init__(self, pid: int, subcommand: str, cwd: str, git_dir: str | None, work_tree: str | None) -> None:
+        self.pid = pid
+        self.subcommand = subcommand
+        self.cwd = cwd
+        self.git_dir = git_dir
+        self.work_tree = work_tree
+
+    def __repr__(self) -> str:
+        return f"git {self.subcommand} (pid {self.pid})"
+
+
+def has_procfs() -> bool:
+    return os.path.isdir(os.path.join(PROC, "self"))
+
+
+def parse_command_line(argv: list[str]) -> tuple[str | None, list[str], str | None, str | None]:
+    """(subcommand, `-C` paths, --git-dir, --work-tree) of a git command line."""
+    paths: list[str] = []
+    git_dir = work_tree = None
+    index = 1
+    while index < len(argv):
+        arg = argv[index]
+        if arg in _OPTIONS_WITH_VALUE:
+            value = argv[index + 1] if index + 1 < len(argv) else ""
+            if arg == "-C":
+                paths.append(value)
+            elif arg == "--git-dir":
+                git_dir = value
+            elif arg == "--work-tree":
+                work_tree = value
+            index += 2
+            continue
+        if arg.startswith("--git-dir="):
+            git_dir = arg.partition("=")[2]
+        elif arg.startswith("--work-tree="):
+            work_tree = arg.partition("=")[2]
+        elif not arg.startswith("-"):
+            return arg, paths, git_dir, work_tree
+        index += 1
+    return None, paths, git_dir, work_tree
+
+
+def _read(path: str) -> bytes | None:
+    """A small file's content (os-level calls: the process table is read whole
+    on every Op commit, a few files per process)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _environ_value(pid: int, name: str) -> str | None:
+    raw = _read(f"{PROC}/{pid}/environ") or b""
+    prefix = name.encode() + b"="
+    for entry in raw.split(b"\0"):
+        if entry.startswith(prefix):
+            return entry[len(prefix):].decode(errors="surrogateescape")
+    return None
+
+
+def git_process(pid: int) -> GitProcess | None:
+    """The HEAD-moving git command `pid` runs, or None (not git, or read-only)."""
+    if (_read(f"{PROC}/{pid}/comm") or b"").strip() != b"git":
+        return None
+    argv = [arg.decode(errors="surrogateescape") for arg in (_read(f"{PROC}/{pid}/cmdline") or b"").split(b"\0")[:-1]]
+    subcommand, paths, git_dir, work_tree = parse_command_line(argv)
+    if subcommand not in HEAD_MOVING:
+        return None
+    try:
+        cwd = os.readlink(f"{PROC}/{pid}/cwd")
+    except OSError:
+        return None
+    for path in paths:
+        cwd = os.path.join(cwd, path)
+    git_dir = git_dir or _environ_value(pid, "GIT_DIR")
+    work_tree = work_tree or _environ_value(pid, "GIT_WORK_TREE")
+    git_dir = git_dir and os.path.join(cwd, git_dir)
+    work_tree = work_tree and os.path.join(cwd, work_tree)
+    return GitProcess(pid, subcommand, cwd, git_dir, work_tree)
+
+
+def _works_in(process: GitProcess, root: str, git_dir: str) -> bool:
+    if process.git_dir:
+        return os.path.realpath(process.git_dir) == git_dir
+    where = os.path.realpath(process.work_tree or process.cwd)
+    return where == root or where.startswith(root + os.sep)
+
+
+def running_in(root: str, git_dir: str) -> list[GitProcess]:
+    """HEAD-moving git commands running in the work tree `root` (process table)."""
+    root, git_dir = os.path.realpath(root), os.path.realpath(git_dir)
+    found = []
+    own = os.getpid()
+    for name in os.listdir(PROC):
+        if not name.isdigit() or int(name) == own:
+            continue
+        process = git_process(int(name))
+        if process is not None and _works_in(process, root, git_dir):
+            found.append(process)
+    return found
+
+
+def parent_pid(pid: int) -> int | None:
+    """The parent of `pid` (from /proc, else `ps`), None when unknown."""
+    stat = _read(f"{PROC}/{pid}/stat")
+    if stat is not None:
+        fields = stat.rpartition(b")")[2].split()
+        return int(fields[1]) if len(fields) > 1 else None
+    import subprocess
+
+    try:
+        out = subprocess.run(["ps", "-o", "ppid=", "-p", str(pid)], capture_output=True, timeout=5).stdout
+        return int(out.strip())
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def ancestors(pid: int | None = None, depth: int = 32) -> list[int]:
+    """The pids above `pid` (default: this process), nearest first."""
+    chain: list[int] = []
+    current = os.getpid() if pid is None else pid
+    while len(chain) < depth:
+        parent = parent_pid(current)
+        if not parent or parent == current or parent in chain:
+            break
+        chain.append(parent)
+        current = parent
+    return chain
+
+
+def process_name(pid: int) -> str | None:
+    """The command name of `pid` (from /proc, else `ps`)."""
+    name = _read(f"{PROC}/{pid}/comm")
+    if name is not None:
+        return name.decode(errors="replace").strip()
+    import subprocess
+
+    try:
+        out = subprocess.run(["ps", "-o", "comm=", "-p", str(pid)], capture_output=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return os.path.basename(out.decode(errors="replace").strip()) or None
+
+
+def git_ancestors(depth: int = 5) -> list[int]:
+    """The git processes among the nearest `depth` ancestors of this process."""
+    return [pid for pid in ancestors(depth=depth) if process_name(pid) == "git"]
+
+
+def git_dir_from_hook_env() -> str | None:
+    """The git directory of the git command whose hook this is (its GIT_INDEX_FILE)."""
+    index_file = os.environ.get("GIT_INDEX_FILE")
+    return os.path.dirname(os.path.abspath(index_file)) if index_file else None
+
+
+def mark_from_hook() -> None:
+    """In a pre-commit-stage hook: where there is no process table to ask, mark
+    the git command this hook runs under, so Op commits wait for it."""
+    if has_procfs():
+        return  # the process table says it exactly, from the command's start
+    git_dir = git_dir_from_hook_env()
+    if git_dir:
+        for pid in git_ancestors():
+            mark(git_dir, pid)
+
+
+def is_alive(pid: int) -> bool:
+    """A process `pid` runs: a zombie (dead, not yet reaped by its parent) does not.
+
+    (`kitty_ops.system.processes.exists` asks the same from the other end; the hooks
+    import this module, which stays standard library only and self-contained.)
+    """
+    if pid <= 0:
+        return False  # os.kill(0, ...) would ask about this process group
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, owned by someone else
+    except OSError:
+        return False
+    stat = _read(f"{PROC}/{pid}/stat")
+    if stat is None:
+        return not has_procfs()  # gone just now; or no /proc: a pid that exists is all that is known
+    state = stat.rpartition(b")")[2].split()[:1]  # the name may hold spaces and parentheses
+    return state not in ([b"Z"], [b"X"], [b"x"])
+
+
+def mark(git_dir: str, pid: int) -> None:
+    """Note that the git command `pid` runs in this work tree (best effort)."""
+    directory = os.path.join(git_dir, MARKS_DIR)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, str(pid)), "w") as handle:
+            handle.write(f"{os.uname().nodename}\n")
+    except OSError:
+        pass
+
+
+def unmark(git_dir: str, pid: int | None = None) -> None:
+    """Remove the mark of `pid`, and every mark whose process is gone."""
+    directory = os.path.join(git_dir, MARKS_DIR)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name.isdigit() and (int(name) == pid or not is_alive(int(name))):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
+
+
+def marked(git_dir: str) -> list[int]:
+    """Pids of live git commands that a mark names."""
+    try:
+        names = os.listdir(os.path.join(git_dir, MARKS_DIR))
+    except OSError:
+        return []
+    return [int(name) for name in names if name.isdigit() and is_alive(int(name))]
+
+
+def busy_pids(root: str, git_dir: str) -> dict[int, str]:
+    """`{pid: what}` of the person's git commands that an Op commit must not race."""
+    found = busy_pids_marked(git_dir)
+    if has_procfs():
+        found.update({process.pid: repr(process) for process in running_in(root, git_dir)})
+    return found
+
+
+def busy_ancestors(root: str, git_dir: str) -> dict[int, str]:
+    """`busy_pids` among this process's ancestors only: a HEAD-moving git command
+    of this work tree whose hook (or a child of it) this process is."""
+    chain = set(ancestors())
+    found = {pid: what for pid, what in busy_pids_marked(git_dir).items() if pid in chain}
+    if has_procfs():
+        real_root, real_git_dir = os.path.realpath(root), os.path.realpath(git_dir)
+        for pid in chain:
+            process = git_process(pid)
+            if process is not None and _works_in(process, real_root, real_git_dir):
+                found[pid] = repr(process)
+    return found
+
+
+def busy_pids_marked(git_dir: str) -> dict[int, str]:
+    return {pid: f"git (pid {pid}, marked by the pre-commit hook)" for pid in marked(git_dir)}
+
+
+def note_waiting(git_dir: str) -> None:
+    """Leave word (for `kitty_ops.opcommit.waiter` and the post-commit hook) that an Op commit waits."""
+    try:
+        with open(os.path.join(git_dir, WAITING_NAME), "w"):
+            pass
+    except OSError:
+        pass
+
+
+def is_waiting(git_dir: str) -> bool:
+    return os.path.exists(os.path.join(git_dir, WAITING_NAME))
+
+
+def take_waiting(git_dir: str) -> bool:
+    """True (and the word removed) when an Op commit waits."""
+    try:
+        os.unlink(os.path.join(git_dir, WAITING_NAME))
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,179 @@
+"""Op owners: the process that runs an open Op, kept local and never committed.
+
+`start` records who owns the Op in one small JSON file per Op, in the git
+common directory (`<common-dir>/kitty-ops/owners/<op_id>.json`, shared by all
+worktrees of a clone) or, outside git, in `kitty-ops/.owners/`. It holds the
+host name, boot id, pid namespace, pid and the process's start time, and is
+removed when the Op completes. An open Op is then:
+
+- `running`: same host, boot and pid namespace, and its pid runs with the same start time;
+- `dead`: same host and boot, and its pid is gone, or now belongs to another
+  process (another start time: the pid was reused);
+- `unknown`: no owner recorded, another host, boot or pid namespace.
+
+Standard library only: the orphans hook imports it.
+"""
+from __future__ import annotations
+
+import os
+
+from kitty_ops.errors import UnsafePath
+from kitty_ops.format import jsontext
+from kitty_ops.format.layout import EVENTS_DIR
+from kitty_ops.format.ulid import require_ulid
+from kitty_ops.gitio import git
+from kitty_ops.system import processes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+RUNNING, DEAD, UNKNOWN = "running", "dead", "unknown"
+OWNERS_SUBDIR = "kitty-ops/owners"  # under the git common directory
+LOCAL_OWNERS_DIR = f"{EVENTS_DIR}/.owners"  # under the work root, outside git
+_SUFFIX = ".json"
+
+
+def owners_dir(repo_root: str | os.PathLike[str]) -> str:
+    """Where the owner files of this repository live."""
+    repo = git.find_repo(repo_root)
+    if repo is not None:
+        return os.path.join(repo.common_path, OWNERS_SUBDIR)
+    return os.path.join(repo_root, LOCAL_OWNERS_DIR)
+
+
+def owners_dir_here() -> str | None:
+    """The owners directory of the repository in the current directory, asked of
+    git without importing subprocess (for the hook); None outside git."""
+    try:
+        common = git.finish(git.start(["rev-parse", "--git-common-dir"])).decode(errors="surrogateescape").strip()
+    except git.GitError:
+        return None
+    return os.path.join(os.getcwd(), common, OWNERS_SUBDIR)
+
+
+def _path(directory: str, op_id: str) -> str:
+    return os.path.join(directory, require_ulid(op_id) + _SUFFIX)
+
+
+def identity(pid: int) -> dict[str, Any]:
+    """What identifies process `pid` across pid reuse, as an owner file holds it."""
+    return {
+        "host": processes.host_name(),
+        "boot_id": processes.boot_id(),
+        "pid_namespace": processes.pid_namespace(),
+        "pid": pid,
+        "start_time": processes.start_time(pid),
+    }
+
+
+def record_owner(repo_root: str | os.PathLike[str], op_id: str, pid: int) -> dict[str, Any]:
+    """Write the owner file of `op_id`: process `pid` owns it. The owner as written."""
+    directory = owners_dir(repo_root)
+    if os.path.islink(directory):  # outside git it lies in the (untrusted) work tree
+        raise UnsafePath(f"{LOCAL_OWNERS_DIR} is a symbolic link; kitty-ops does not write through links")
+    owner = {"invocation_id": op_id, **identity(pid)}
+    os.makedirs(directory, exist_ok=True)
+    path = _path(directory, op_id)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        os.write(fd, jsontext.dumps(owner, sort_keys=True).encode() + b"\n")
+    finally:
+        os.close(fd)
+    os.replace(temporary, path)
+    return owner
+
+
+def forget_owner(repo_root: str | os.PathLike[str], op_id: str) -> None:
+    """Remove the owner file of `op_id` (the Op completed); nothing if there is
+    none. Never fails: a leftover owner file of a completed Op is never read."""
+    try:
+        os.unlink(_path(owners_dir(repo_root), op_id))
+    except (OSError, ValueError):
+        pass
+
+
+def read_owner(directory: str | None, op_id: str) -> dict[str, Any] | None:
+    """The owner recorded for `op_id`, or None (none recorded, or unreadable)."""
+    if directory is None:
+        return None
+    try:
+        with open(_path(directory, op_id), "rb") as handle:
+            owner = jsontext.loads(handle.read(4096))
+    except (OSError, ValueError):
+        return None
+    return owner if isinstance(owner, dict) and isinstance(owner.get("pid"), int) else None
+
+
+def assess(owner: dict[str, Any] | None) -> tuple[str, str]:
+    """(`running` | `dead` | `unknown`, why), for an owner as `read_owner` returns it."""
+    if owner is None:
+        return UNKNOWN, "no owner recorded"
+    pid, host = owner["pid"], owner.get("host")
+    if host != processes.host_name():
+        return UNKNOWN, f"owner pid {pid} runs on another host ({host})"
+    if owner.get("boot_id") != processes.boot_id():
+        return UNKNOWN, f"owner pid {pid} was recorded before the last reboot"
+    if owner.get("pid_namespace") != processes.pid_namespace():
+        return UNKNOWN, f"owner pid {pid} runs in another pid namespace ({owner.get('pid_namespace')})"
+    if not processes.exists(pid):
+        return DEAD, f"owner pid {pid} is gone"
+    recorded, now = owner.get("start_time"), processes.start_time(pid)
+    if recorded is None or now is None:
+        return UNKNOWN, f"owner pid {pid} exists, but its start time is not known"
+    if recorded != now:
+        return DEAD, f"owner pid {pid} is gone (the pid now belongs to another process)"
+    return RUNNING, f"owner pid {pid} is running"
+
+
+def owner_state(repo_root: str | os.PathLike[str], op_id: str) -> str:
+    """`running`, `dead` or `unknown` for the open Op `op_id`."""
+    return assess(read_owner(owners_dir(repo_root), op_id))[0]
+
+
+class OwnerStates:
+    """The owners of one repository's open Ops, its directory found on first use
+    (a reader asks only when it meets an open Op)."""
+
+    def __init__(self, repo_root: str | os.PathLike[str] | None = None, common_dir: str | None = None) -> None:
+        self._root = repo_root  # None: the repository in the current directory (the hook)
+        self._directory: str | None = os.path.join(common_dir, OWNERS_SUBDIR) if common_dir else None
+        self._found = common_dir is not None
+        self._recorded: set[str] | None = None  # the file names there, listed once
+
+    @property
+    def directory(self) -> str | None:
+        if not self._found:
+            self._directory = owners_dir_here() if self._root is None else owners_dir(self._root)
+            self._found = True
+        return self._directory
+
+    def assess(self, op_id: str) -> tuple[str, str]:
+        return assess(self.owner(op_id))
+
+    def owner(self, op_id: str) -> dict[str, Any] | None:
+        """The recorded owner; the directory is listed once, so that the open Ops
+        with no owner recorded (a thousand, at 100,000 records) cost no open()."""
+        directory = self.directory
+        if directory is not None and self._recorded is None:
+            try:
+                self._recorded = set(os.listdir(directory))
+            except OSError:
+                self._recorded = set()
+        if self._recorded is not None and op_id + _SUFFIX not in self._recorded:
+            return None
+        return read_owner(directory, op_id)
+
+
+def command_line_owner(owner_pid: int | None) -> int:
+    """The owner of an Op started from the command line: `--owner-pid`, which
+    must name a running process, else the nearest ancestor that is not a
+    shell; 0 (none) when there is no such ancestor."""
+    if owner_pid is not None:
+        if owner_pid <= 0 or not processes.exists(owner_pid):
+            from kitty_ops.errors import InvalidInput
+
+            raise InvalidInput(f"--owner-pid {owner_pid}: no such process")
+        return owner_pid
+    return processes.nearest_non_shell_ancestor() or 0

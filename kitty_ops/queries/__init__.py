@@ -1,0 +1,1 @@
+"""What the records say: list, show, log, audit, report."""

@@ -1,0 +1,1 @@
+"""Setting kitty-ops up in a repository: init, the pre-commit config, the demo."""

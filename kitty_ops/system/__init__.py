@@ -1,0 +1,1 @@
+"""The machine: clock, processes, locks, files, warnings and script exits (standard library only)."""
