@@ -22,8 +22,16 @@ failures) and the wall time. Exit status 1 if an Op is lost, pending or not
 committed, an agent failed, a worktree shows kitty-ops changes, or fsck is not
 clean.
 
+`--prune` sets gc's `--prune` and `gc.pruneExpire` (default `now`, as the
+issue asks; git's own default is `2.weeks.ago`). git-gc(1) warns that
+`--prune=now` "increases the risk of corruption if another process is writing
+to the repository concurrently": `--plain-git` runs the same agents with
+`git add` and `git commit` instead of kitty-ops, as the control.
+
     python benchmarks/maintenance.py                       # 2 worktrees x 2 agents x 20 Ops
-    python benchmarks/maintenance.py --ops 50 --rounds 3 --keep
+    python benchmarks/maintenance.py --rounds 3 --prune 2.weeks.ago
+    python benchmarks/maintenance.py --plain-git           # the control: git's own commits
+    python benchmarks/maintenance.py --ops 200 --keep      # keep the repository to look at it
 """
 from __future__ import annotations
 
@@ -42,11 +50,8 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 NAMES = ("one", "two", "three", "four", "five", "six", "seven", "eight")
 GIT_TIMEOUT = 120  # seconds, for any one git command of this script
-MAINTENANCE = (
-    ("gc", ["gc", "--prune=now", "-q"]),
-    ("maintenance", ["maintenance", "run", "--task=gc", "--task=loose-objects", "--task=pack-refs",
-                     "--task=commit-graph", "--task=incremental-repack"]),
-)
+MAINTENANCE_TASKS = ["maintenance", "run", "--task=gc", "--task=loose-objects", "--task=pack-refs",
+                     "--task=commit-graph", "--task=incremental-repack"]
 OP_ID = re.compile(r"^Op-Id: *([0-9A-HJKMNP-TV-Z]{26}) *$", re.MULTILINE)
 
 AGENT = """
@@ -104,7 +109,7 @@ with open(out, "a") as log:
             if all(result.returncode == 0 for result in results):
                 error = None
                 break
-            error = " / ".join(result.stderr.strip()[-200:] for result in results if result.returncode)
+            error = " / ".join(result.stderr.strip() for result in results if result.returncode)
             if "index.lock" not in error and "cannot lock ref" not in error:
                 break
             time.sleep(0.02)
@@ -153,22 +158,25 @@ def make_repo(root: Path, worktrees: int) -> tuple[Path, list[tuple[str, Path]]]
 
 
 class Maintenance(threading.Thread):
-    """`git gc --prune=now` and `git maintenance run` in turn until `stop` is set."""
+    """`git gc --prune=<prune>` and `git maintenance run` in turn until `stop` is set."""
 
-    def __init__(self, repo: Path, stop: threading.Event) -> None:
+    def __init__(self, repo: Path, stop: threading.Event, prune: str) -> None:
         super().__init__(daemon=True)
         self.repo, self.stop = repo, stop
-        self.rounds = {name: 0 for name, _ in MAINTENANCE}
-        self.failures: dict[str, list[str]] = {name: [] for name, _ in MAINTENANCE}
+        # `gc.pruneExpire` too: the gc that `git maintenance run --task=gc` starts prunes the same way.
+        self.commands = (("gc", ["gc", f"--prune={prune}", "-q"]),
+                         ("maintenance", ["-c", f"gc.pruneExpire={prune}", *MAINTENANCE_TASKS]))
+        self.rounds = {name: 0 for name, _ in self.commands}
+        self.failures: dict[str, list[str]] = {name: [] for name, _ in self.commands}
 
     def run(self) -> None:
         while not self.stop.is_set():
-            for name, args in MAINTENANCE:
+            for name, args in self.commands:
                 try:
                     result = subprocess.run(["git", *args], cwd=self.repo, capture_output=True, text=True,
                                             timeout=GIT_TIMEOUT)
                     failed = result.returncode != 0
-                    detail = f"exit {result.returncode}: {result.stderr.strip()[-300:]}"
+                    detail = f"exit {result.returncode}: {one_line(result.stderr)}"
                 except subprocess.TimeoutExpired:
                     failed, detail = True, f"timed out after {GIT_TIMEOUT} s"
                 self.rounds[name] += 1
@@ -176,6 +184,10 @@ class Maintenance(threading.Thread):
                     self.failures[name].append(detail)
                 if self.stop.is_set():
                     break
+
+
+def one_line(text: str) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-4:])
 
 
 def read_log(path: Path) -> list[dict]:
@@ -210,7 +222,7 @@ def run(args: argparse.Namespace) -> dict:
         isolate(root)
         repo, linked = make_repo(root, args.worktrees)
         stop = threading.Event()
-        loop = Maintenance(repo, stop)
+        loop = Maintenance(repo, stop, args.prune)
         loop.start()
         agents = []
         for branch, path in linked:
@@ -274,8 +286,11 @@ def run(args: argparse.Namespace) -> dict:
             counts["lost"] += len(lost)
             counts["not_committed"] += len(mine - in_history)
             missing += sorted(mine - in_history)
-            status = git(path, "status", "--porcelain", "--", "kitty-ops", check=False)
-            counts["status_lines"] += len(status.splitlines())
+            status = subprocess.run(["git", "status", "--porcelain", "--", "kitty-ops"], cwd=path,
+                                    capture_output=True, text=True, timeout=GIT_TIMEOUT)
+            counts["status_lines"] += len(status.stdout.splitlines())
+            if status.returncode:
+                history_errors.append(f"git status in {path.name}: {' / '.join(status.stderr.strip().splitlines())}")
         fsck = subprocess.run(["git", "fsck", "--strict", "--no-progress", "--no-dangling"], cwd=repo,
                               capture_output=True, text=True, timeout=GIT_TIMEOUT)
         fsck_lines = (fsck.stdout + fsck.stderr).strip().splitlines()
@@ -284,12 +299,13 @@ def run(args: argparse.Namespace) -> dict:
             **counts,
             "expected": len(linked) * args.agents * args.ops,
             "pending_at_completion": pending_at_completion,
-            "agent_errors": [f"{e.get('agent')} {e['stage']} {e.get('id', '')}: {e['error']}" for e in errors],
+            "agent_errors": [f"{e.get('agent')} {e['stage']} {e.get('id', '')}: {one_line(e['error'])}"
+                             for e in errors],
             "agents_killed": killed, "agent_stderr": agent_stderr, "doctor_errors": doctor_errors,
             "not_committed_ids": missing[:10], "history_errors": history_errors,
             "fsck_clean": fsck.returncode == 0 and not fsck_lines, "fsck_output": fsck_lines[:20],
             "gc_rounds": loop.rounds["gc"], "maintenance_rounds": loop.rounds["maintenance"],
-            "gc_failures": loop.failures["gc"][:5], "maintenance_failures": loop.failures["maintenance"][:5],
+            "gc_failures": loop.failures["gc"], "maintenance_failures": loop.failures["maintenance"],
             "complete_ms_median": complete_ms[len(complete_ms) // 2] if complete_ms else None,
             "complete_ms_max": complete_ms[-1] if complete_ms else None,
             "agents_seconds": round(agents_seconds, 1),
@@ -309,7 +325,7 @@ def failed(result: dict) -> bool:
     )
 
 
-def show(number: int, result: dict) -> None:
+def show(number: int, result: dict, args: argparse.Namespace) -> None:
     print(f"run {number}: {'FAIL' if failed(result) else 'ok'}")
     print(f"  Ops started {result['started']} of {result['expected']}, committed {result['committed']},"
           f" committed twice {result['committed_twice']}, pending {result['pending']}"
@@ -324,8 +340,10 @@ def show(number: int, result: dict) -> None:
           f" agents {result['agents_seconds']} s, wall {result['seconds']} s")
     for key in ("agent_errors", "agent_stderr", "doctor_errors", "history_errors", "not_committed_ids", "fsck_output",
                 "gc_failures", "maintenance_failures"):
-        for line in result[key]:
+        for line in result[key][:args.details]:
             print(f"  {key}: {line}")
+        if len(result[key]) > args.details:
+            print(f"  {key}: ... {len(result[key]) - args.details} more")
     if result["kept"]:
         print(f"  kept: {result['kept']}")
 
@@ -341,17 +359,20 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=15.0, help="seconds to wait for pending Ops' waiters")
     parser.add_argument("--plain-git", action="store_true",
                         help="control: the agents commit with `git add` and `git commit`, no kitty-ops")
+    parser.add_argument("--prune", default="now",
+                        help="gc's --prune and gc.pruneExpire (default now; git's own default: 2.weeks.ago)")
+    parser.add_argument("--details", type=int, default=3, help="lines of each kind of failure to print")
     parser.add_argument("--keep", action="store_true", help="keep the temporary repository")
     parser.add_argument("--json", action="store_true", help="print each run as one JSON line as well")
     args = parser.parse_args()
     print(f"{subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.strip()},"
           f" {os.cpu_count()} cores, {args.worktrees} worktrees x {args.agents} agents x {args.ops} Ops"
-          f"{' (control: plain git commits)' if args.plain_git else ''}",
+          f"{' (control: plain git commits)' if args.plain_git else ''}, gc --prune={args.prune}",
           flush=True)
     status = 0
     for number in range(1, args.rounds + 1):
         result = run(args)
-        show(number, result)
+        show(number, result, args)
         if args.json:
             print(json.dumps(result))
         sys.stdout.flush()

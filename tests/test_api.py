@@ -68,8 +68,8 @@ def test_bad_input_raises_a_kitty_ops_error(committed_repo):
 
 
 def test_readme_example_runs(committed_repo):
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    example = re.search(r"## Python API.*?```python\n(.*?)```", readme, re.S).group(1)
+    readme = (PROJECT_ROOT / "docs" / "python-api.md").read_text()
+    example = re.search(r"# Python API.*?```python\n(.*?)```", readme, re.S).group(1)
     result = subprocess.run([sys.executable, "-c", example], cwd=committed_repo, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert git(committed_repo, "log", "--format=%s", "--grep=^op(").count("op(") >= 1

@@ -1,4 +1,4 @@
-"""The README's CI job, run as a CI system runs it: in a shallow checkout
+"""The CI job of docs/audit-and-ci.md, run as a CI system runs it: in a shallow checkout
 (depth 1, as `actions/checkout` makes one by default), its `run:` lines as
 written, `${{ ... }}` filled in as the CI system fills them."""
 from __future__ import annotations
@@ -17,8 +17,8 @@ PROFILE = "implementer"
 
 
 def recipe_steps() -> dict[str, str]:
-    """{step name: its `run:` script} of the README's workflow."""
-    readme = (PROJECT_ROOT / "README.md").read_text()
+    """{step name: its `run:` script} of the documented workflow (docs/audit-and-ci.md)."""
+    readme = (PROJECT_ROOT / "docs" / "audit-and-ci.md").read_text()
     workflow = re.search(r"```yaml\n# \.github/workflows/kitty-ops\.yml\n(.*?)```", readme, re.S).group(1)
     steps = {}
     for match in re.finditer(r"- name: (.*?)\n(?:\s+if: .*\n)?\s+run: \|\n((?:\s{10}.*\n)+)", workflow):

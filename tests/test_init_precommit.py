@@ -46,7 +46,7 @@ def test_init_write_prints_the_published_form_as_the_alternative(committed_repo)
 
 
 def test_the_readme_shows_both_forms_as_init_writes_them():
-    readme = (PROJECT_ROOT / "README.md").read_text()
+    readme = (PROJECT_ROOT / "docs" / "hooks.md").read_text()
     assert local_entry().rstrip() in readme and published_entry().rstrip() in readme
     assert "pip install 'kitty-ops[pre-commit]'" in readme
 

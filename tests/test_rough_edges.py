@@ -106,7 +106,7 @@ def test_the_troubleshooting_command_undoes_a_staged_rewrite(committed_repo):
     committed = path.read_text()
     path.write_text(committed.replace('"implement"', '"rewritten"'))
     git(committed_repo, "add", str(path))
-    readme = (PROJECT_ROOT / "README.md").read_text()
+    readme = (PROJECT_ROOT / "docs" / "troubleshooting.md").read_text()
     assert "`git restore --staged --worktree <path>` puts back the" in readme
     git(committed_repo, "restore", "--staged", "--worktree", f"kitty-ops/{op_id}.jsonl")
     assert path.read_text() == committed and git(committed_repo, "status", "--porcelain") == ""
@@ -114,7 +114,7 @@ def test_the_troubleshooting_command_undoes_a_staged_rewrite(committed_repo):
 
 
 def test_the_readme_says_which_commands_take_no_repo():
-    readme = (PROJECT_ROOT / "README.md").read_text()
+    readme = (PROJECT_ROOT / "docs" / "commands.md").read_text()
     assert "`schema` and `demo` do not work on one and take no `--repo`" in readme
     for command in ("schema", "demo"):
         result = kitty_ops_process(command, "--repo", ".", cwd=PROJECT_ROOT)

@@ -81,6 +81,6 @@ def test_a_post_complete_hook_that_does_not_exist_leaves_the_op_pending_with_one
 
 
 def test_the_readme_documents_every_variable():
-    readme = (PROJECT_ROOT / "README.md").read_text()
+    readme = (PROJECT_ROOT / "docs" / "environment.md").read_text()
     for name in ("KITTY_OPS_GIT_TIMEOUT", "KITTY_OPS_HOOK_TIMEOUT", "KITTY_OPS_DEBUG", "KITTY_OPS_POST_COMPLETE_HOOK"):
         assert f"| `{name}` |" in readme
