@@ -595,17 +595,30 @@ def operation_in_progress(repo: Repo) -> str | None:
 
 
 def head_branch(repo: Repo) -> str | None:
-    """The full ref HEAD points at (`refs/heads/main`), None when detached."""
+    """The full ref HEAD points at (`refs/heads/main`), None when detached: from
+    the HEAD file (`refs.head_target`), else from git."""
+    from kitty_ops.gitio import refs
+
     try:
-        with open(os.path.join(repo.git_path, "HEAD"), "rb") as handle:
-            head = handle.read(4096).decode(errors="surrogateescape").strip()
-        if head.startswith("ref: refs/") and head != "ref: refs/heads/.invalid":  # reftable's placeholder
-            return head[len("ref: "):]
-        if len(head) in (40, 64) and all(char in "0123456789abcdef" for char in head):
-            return None
-    except OSError:
+        return refs.head_target(repo.git_path)
+    except refs.Unsupported:
         pass
-    result = run(["symbolic-ref", "-q", "HEAD"], repo.top, check=False)
+    result = run(["symbolic-ref", "-q", "HEAD"], repo.top, env=repo_env(repo), replace_env=True, check=False)
+    return result.stdout.decode().strip() or None if result.returncode == 0 else None
+
+
+def ref_commit(repo: Repo, ref: str) -> str | None:
+    """The commit `ref` (a full ref name) points at, None when absent: from the
+    ref files where refs are files (`refs.read`), else from git."""
+    from kitty_ops.gitio import refs
+
+    if refs.files_backend(repo.common_path, {}):
+        try:
+            return refs.read(repo.common_path, ref)
+        except refs.Unsupported:
+            pass
+    result = run(["rev-parse", "-q", "--verify", f"{ref}^{{commit}}"], repo.top, env=repo_env(repo),
+                 replace_env=True, check=False)
     return result.stdout.decode().strip() or None if result.returncode == 0 else None
 
 

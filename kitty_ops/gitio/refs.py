@@ -57,6 +57,32 @@ def lock_timeout_ms(config: dict[str, str | None]) -> int:
     return 60_000 if value < 0 else value
 
 
+def head_target(git_dir: str) -> str | None:
+    """The ref HEAD points at (`refs/heads/main`), None when HEAD is detached.
+    Unsupported when HEAD is not as the files backend writes it (reftable's
+    placeholder `refs/heads/.invalid`, anything else): git knows."""
+    try:
+        with open(os.path.join(git_dir, "HEAD"), "rb") as handle:
+            head = handle.read(4096).decode(errors="surrogateescape").strip()
+    except OSError as exc:
+        raise Unsupported(f"HEAD cannot be read ({exc.strerror})") from None
+    if head.startswith("ref: refs/") and head != "ref: refs/heads/.invalid":
+        return head[len("ref: "):]
+    if len(head) in (40, 64) and all(char in "0123456789abcdef" for char in head):
+        return None
+    raise Unsupported("HEAD is not a plain file")
+
+
+def head_commit(git_dir: str, common_dir: str) -> str | None:
+    """HEAD's commit id from the ref files, None for an unborn branch; Unsupported
+    where git must be asked (see `head_target`, `read`)."""
+    target = head_target(git_dir)
+    if target is None:
+        with open(os.path.join(git_dir, "HEAD"), "rb") as handle:
+            return handle.read(4096).decode().strip()
+    return read(common_dir, target)
+
+
 def read(common_dir: str, ref: str) -> str | None:
     """The value of `ref` (a full ref name) in the files backend: its loose file,
     else packed-refs; None when absent. Unsupported for a symbolic ref."""
@@ -95,7 +121,7 @@ def move_branch(common_dir: str, git_dir: str | None, branch: str, new: str, old
         try:
             if git_dir is not None:
                 head_fd = _lock(os.path.join(git_dir, "HEAD"), deadline)
-                if _symbolic_head(git_dir) != branch:
+                if head_target(git_dir) != branch:
                     raise Moved(f"HEAD no longer points at {branch}")
             current = read(common_dir, branch)
             if current != old:
@@ -134,12 +160,6 @@ def _lock(path: str, deadline: float) -> int:
             if time.monotonic() >= deadline:
                 raise Locked(f"{lock} is held by another git command") from None
         time.sleep(0.002)
-
-
-def _symbolic_head(git_dir: str) -> str | None:
-    with open(os.path.join(git_dir, "HEAD"), "rb") as handle:
-        head = handle.read(4096).decode(errors="surrogateescape").strip()
-    return head[5:].strip() if head.startswith("ref:") else None
 
 
 def _remove(path: str) -> None:

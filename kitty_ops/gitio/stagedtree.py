@@ -18,24 +18,15 @@ from __future__ import annotations
 import os
 
 from kitty_ops.format.layout import EVENTS_DIR
-from kitty_ops.gitio import cachetree, git, objects
+from kitty_ops.gitio import cachetree, git, objects, refs
 
 
 def _head_commit(git_dir: str, common_dir: str) -> str | None:
     """HEAD's commit id, None when this cannot tell (git can: an unborn branch too)."""
-    with open(os.path.join(git_dir, "HEAD"), "rb") as handle:
-        head = handle.read(4096).decode(errors="replace").strip()
-    if not head.startswith("ref: "):
-        return head
-    ref = head[5:]
-    if not ref.startswith("refs/heads/"):
-        return None
     try:
-        with open(os.path.join(common_dir, ref), "rb") as handle:
-            value = handle.read(4096).decode(errors="replace").strip()
-    except OSError:  # packed, unborn, or reftable's placeholder: git knows
+        return refs.head_commit(git_dir, common_dir)
+    except refs.Unsupported:
         return None
-    return None if value.startswith("ref:") else value
 
 
 def replaced(common_dir: str) -> bool:

@@ -332,7 +332,7 @@ def _grown(repo: git.Repo, changed: list[str]) -> list[str]:
 
 def _pending_against_ref(repo: git.Repo, ref: str, env: dict[str, str]) -> list[str]:
     committed: dict[str, int] = {}
-    if _ref_commit(repo, ref):
+    if git.ref_commit(repo, ref):
         raw = git.run(["ls-tree", "-r", "-l", "-z", ref, "--", f"{EVENTS_DIR}/"], repo.top, env=env,
                       replace_env=True).stdout
         for entry in git.split_z(raw):
@@ -535,7 +535,7 @@ class _OpCommits:
                 problem = KittyOpsError(f"{path} is {reason}; kitty-ops commits nothing next to it")
                 self.results = {record: problem for record in self.paths}
                 return
-        self.head = _ref_commit(self.repo, self.ref) if self.ref else _head_commit(self.repo)
+        self.head = git.ref_commit(self.repo, self.ref) if self.ref else _head_commit(self.repo)
         self.tip = self.head
         # SHA-1 repositories: HEAD's trees are read from the object store where they
         # are loose (as the last commit left them), else from git once, and the
@@ -852,20 +852,7 @@ def _head_commit(repo: git.Repo) -> str | None:
     ref = git.head_branch(repo)
     if ref is None:
         raise CommitSkipped("HEAD is detached; check out a branch first")
-    return _ref_commit(repo, ref)
-
-
-def _ref_commit(repo: git.Repo, ref: str) -> str | None:
-    """The commit `ref` (a full ref name) points at, from the ref files where refs
-    are files (else from git); None when absent."""
-    if refs.files_backend(repo.common_path, {}):
-        try:
-            return refs.read(repo.common_path, ref)
-        except refs.Unsupported:
-            pass
-    result = git.run(["rev-parse", "-q", "--verify", f"{ref}^{{commit}}"], repo.top, env=git.repo_env(repo),
-                     replace_env=True, check=False)
-    return result.stdout.decode().strip() or None if result.returncode == 0 else None
+    return git.ref_commit(repo, ref)
 
 
 def _identity(path: str) -> tuple[int, int, int] | None:
