@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from kitty_ops.gitio import git as git_module
+from kitty_ops.gitio import repo as repo_module
 
 from .conftest import git
 
@@ -32,7 +33,7 @@ def test_a_work_tree_its_subdirectories_and_a_linked_work_tree_are_found_as_git_
     git(committed_repo, "worktree", "add", "-q", str(linked))
     (tmp_path / "link").symlink_to(committed_repo / "a")
     for path in (committed_repo, committed_repo / "a" / "b", linked, tmp_path / "link"):
-        found = git_module._discover(str(path))
+        found = repo_module._discover(str(path))
         assert found is not None, path
         assert same(found, rev_parse(path)), path
 
@@ -41,18 +42,18 @@ def test_a_work_tree_its_subdirectories_and_a_linked_work_tree_are_found_as_git_
                                      ("include.path", "other.config")])
 def test_a_config_that_moves_the_work_tree_is_left_to_git(committed_repo, setting):
     git(committed_repo, "config", *setting)
-    assert git_module._discover(str(committed_repo)) is None
+    assert repo_module._discover(str(committed_repo)) is None
 
 
 def test_environment_that_changes_discovery_is_left_to_git(committed_repo, monkeypatch):
     monkeypatch.setenv("GIT_DIR", str(committed_repo / ".git"))
-    assert git_module._discover(str(committed_repo)) is None
+    assert repo_module._discover(str(committed_repo)) is None
     monkeypatch.delenv("GIT_DIR")
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(committed_repo.parent))
-    assert git_module._discover(str(committed_repo)) is None
+    assert repo_module._discover(str(committed_repo)) is None
 
 
 def test_outside_any_repository_and_inside_the_git_directory_git_is_asked(tmp_path, committed_repo):
-    assert git_module._discover(str(tmp_path)) is None
-    assert git_module._discover(str(committed_repo / ".git")) is None
+    assert repo_module._discover(str(tmp_path)) is None
+    assert repo_module._discover(str(committed_repo / ".git")) is None
     assert git_module.find_repo(tmp_path) is None

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from kitty_ops.gitio import environment
 from kitty_ops.gitio import git as kgit
 from kitty_ops.hooks.orphans import main as orphans_main
 
@@ -220,7 +221,7 @@ def test_the_environment_given_to_git_is_an_allowlist(monkeypatch, committed_rep
     }.items():
         monkeypatch.setenv(name, value)
     repo = kgit.Repo(committed_repo, committed_repo / ".git", committed_repo / ".git")
-    for env in (kgit._env(None), kgit.repo_env(repo), kgit.clean_env()):
+    for env in (environment._env(None), kgit.repo_env(repo), kgit.clean_env()):
         for name in ("GIT_PREFIX", "GIT_REFLOG_ACTION", "GIT_TRACE", "GIT_QUARANTINE_PATH", "GPG_TTY",
                      *PATHSPEC_OPTIONS):
             assert name not in env
@@ -229,7 +230,7 @@ def test_the_environment_given_to_git_is_an_allowlist(monkeypatch, committed_rep
             assert env[name] == os.environ[name]
         assert env["GIT_TERMINAL_PROMPT"] == "0" and env["SSH_ASKPASS_REQUIRE"] == "never"
     # a hook's calls read what git is committing; the Op commit names its repository
-    assert kgit._env(None)["GIT_INDEX_FILE"] == "/elsewhere/index"
+    assert environment._env(None)["GIT_INDEX_FILE"] == "/elsewhere/index"
     assert "GIT_INDEX_FILE" not in kgit.repo_env(repo)
     assert kgit.repo_env(repo)["GIT_DIR"] == str(committed_repo / ".git")
     monkeypatch.setenv("SSH_ASKPASS_REQUIRE", "force")  # a passphrase from a script, asked for

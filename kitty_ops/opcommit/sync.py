@@ -74,7 +74,7 @@ def _fetch(repo: git.Repo, remote: str) -> None:
         stderr = result.stderr.decode(errors="replace")
         if "couldn't find remote ref" in stderr:
             return  # the remote has no records yet
-        raise KittyOpsError(f"git fetch {remote} failed: {git._last_line(stderr)}")
+        raise KittyOpsError(f"git fetch {remote} failed: {git.last_line(stderr)}")
 
 
 def _push(repo: git.Repo, remote: str) -> bool:
@@ -86,7 +86,7 @@ def _push(repo: git.Repo, remote: str) -> bool:
     text = (result.stdout + result.stderr).decode(errors="replace")
     if "rejected" in text or "fetch first" in text or "non-fast-forward" in text or "stale info" in text:
         return False
-    raise KittyOpsError(f"git push {remote} failed: {git._last_line(text)}")
+    raise KittyOpsError(f"git push {remote} failed: {git.last_line(text)}")
 
 
 def _is_ancestor(repo: git.Repo, older: str, newer: str) -> bool:
