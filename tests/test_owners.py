@@ -130,7 +130,7 @@ def test_a_killed_owner_not_yet_reaped_is_dead(committed_repo, agent):
 def test_a_reused_pid_is_dead(committed_repo):
     op_id = open_op(committed_repo)
     write_owner(committed_repo, op_id, start_time=processes.start_time(os.getpid()) - 1)
-    assert processes.exists(os.getpid())
+    assert processes.is_alive(os.getpid())
     assert owners.owner_state(committed_repo, op_id) == "dead"
     assert owners.OwnerStates(committed_repo).assess(op_id) == (
         "dead", f"owner pid {os.getpid()} is gone (the pid now belongs to another process)"

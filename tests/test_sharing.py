@@ -17,6 +17,7 @@ import pytest
 from kitty_ops.gitio import gitlock
 from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 from kitty_ops.opcommit import commit as commit_module
+from kitty_ops.system import processes
 
 from .conftest import git
 
@@ -386,7 +387,7 @@ def test_the_process_table_names_a_head_moving_git_command_in_this_work_tree(com
 def test_where_there_is_no_process_table_the_hook_marks_the_git_command(committed_repo, monkeypatch):
     from kitty_ops.gitio import busy
 
-    monkeypatch.setattr(busy, "PROC", str(committed_repo / "no-proc"))
+    monkeypatch.setattr(processes, "PROC", str(committed_repo / "no-proc"))
     git_dir = committed_repo / ".git"
     busy.mark(str(git_dir), os.getpid())
     busy.mark(str(git_dir), _dead_pid())

@@ -275,7 +275,7 @@ def test_a_zombie_is_not_alive():
         time.sleep(0.01)
     try:
         assert not busy.is_alive(child.pid)
-        assert not processes.exists(child.pid)  # the two helpers agree
+        assert not processes.is_alive(child.pid)  # the two helpers agree
     finally:
         child.wait()
     assert not busy.is_alive(child.pid)

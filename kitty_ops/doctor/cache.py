@@ -29,6 +29,7 @@ from kitty_ops.format.layout import RECORD_SUFFIX, op_id_from_name
 from kitty_ops.format.safefs import open_file_at, read_chunks
 from kitty_ops.format.scan import RecordScan, read_scan, scan_record
 from kitty_ops.gitio import git
+from kitty_ops.system import files
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -206,21 +207,7 @@ class KnownRecords:
             return
         lines = [_stamp(), self.tree, *sorted(self.good), _SEPARATOR]
         lines += [f"{name} {blob}" for name, blob in sorted(self.unknown.items())]
-        data = ("\n".join(lines) + "\n").encode("ascii", errors="replace")
-        temporary = f"{self.path}.tmp{os.getpid()}"
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-            try:
-                os.write(fd, data)
-            finally:
-                os.close(fd)
-            os.replace(temporary, self.path)
-        except OSError:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+        files.write_quietly(self.path, ("\n".join(lines) + "\n").encode("ascii", errors="replace"))
 
 
 def _scan_hashing(path: str, op_id: str, oid_length: int) -> tuple[RecordScan, str | None]:

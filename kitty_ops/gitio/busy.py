@@ -19,7 +19,16 @@ from __future__ import annotations
 
 import os
 
-PROC = "/proc"
+from kitty_ops.system import processes
+from kitty_ops.system.processes import (
+    ancestors,
+    has_proc,
+    is_alive,
+    process_name,
+    read_small,
+)
+from kitty_ops.system.processes import host_name as _host_name
+
 MARKS_DIR = "kitty-ops-busy"
 WAITING_NAME = "kitty-ops-waiting"
 # git subcommands that move HEAD (or rewrite the index and work tree under it).
@@ -46,10 +55,6 @@ class GitProcess:
 
     def __repr__(self) -> str:
         return f"git {self.subcommand} (pid {self.pid})"
-
-
-def has_procfs() -> bool:
-    return os.path.isdir(os.path.join(PROC, "self"))
 
 
 def parse_command_line(argv: list[str]) -> tuple[str | None, list[str], str | None, str | None]:
@@ -79,26 +84,8 @@ def parse_command_line(argv: list[str]) -> tuple[str | None, list[str], str | No
     return None, paths, git_dir, work_tree
 
 
-def _read(path: str) -> bytes | None:
-    """A small file's content (os-level calls: the process table is read whole
-    on every Op commit, a few files per process)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
 def _environ_value(pid: int, name: str) -> str | None:
-    raw = _read(f"{PROC}/{pid}/environ") or b""
+    raw = read_small(f"{processes.PROC}/{pid}/environ") or b""
     prefix = name.encode() + b"="
     for entry in raw.split(b"\0"):
         if entry.startswith(prefix):
@@ -108,14 +95,15 @@ def _environ_value(pid: int, name: str) -> str | None:
 
 def git_process(pid: int) -> GitProcess | None:
     """The HEAD-moving git command `pid` runs, or None (not git, or read-only)."""
-    if (_read(f"{PROC}/{pid}/comm") or b"").strip() != b"git":
+    if (read_small(f"{processes.PROC}/{pid}/comm") or b"").strip() != b"git":
         return None
-    argv = [arg.decode(errors="surrogateescape") for arg in (_read(f"{PROC}/{pid}/cmdline") or b"").split(b"\0")[:-1]]
+    cmdline = read_small(f"{processes.PROC}/{pid}/cmdline") or b""
+    argv = [arg.decode(errors="surrogateescape") for arg in cmdline.split(b"\0")[:-1]]
     subcommand, paths, git_dir, work_tree = parse_command_line(argv)
     if subcommand not in HEAD_MOVING:
         return None
     try:
-        cwd = os.readlink(f"{PROC}/{pid}/cwd")
+        cwd = os.readlink(f"{processes.PROC}/{pid}/cwd")
     except OSError:
         return None
     for path in paths:
@@ -139,55 +127,13 @@ def running_in(root: str, git_dir: str) -> list[GitProcess]:
     root, git_dir = os.path.realpath(root), os.path.realpath(git_dir)
     found = []
     own = os.getpid()
-    for name in os.listdir(PROC):
+    for name in os.listdir(processes.PROC):
         if not name.isdigit() or int(name) == own:
             continue
         process = git_process(int(name))
         if process is not None and _works_in(process, root, git_dir):
             found.append(process)
     return found
-
-
-def parent_pid(pid: int) -> int | None:
-    """The parent of `pid` (from /proc, else `ps`), None when unknown."""
-    stat = _read(f"{PROC}/{pid}/stat")
-    if stat is not None:
-        fields = stat.rpartition(b")")[2].split()
-        return int(fields[1]) if len(fields) > 1 else None
-    import subprocess
-
-    try:
-        out = subprocess.run(["ps", "-o", "ppid=", "-p", str(pid)], capture_output=True, timeout=5).stdout
-        return int(out.strip())
-    except (OSError, ValueError, subprocess.SubprocessError):
-        return None
-
-
-def ancestors(pid: int | None = None, depth: int = 32) -> list[int]:
-    """The pids above `pid` (default: this process), nearest first."""
-    chain: list[int] = []
-    current = os.getpid() if pid is None else pid
-    while len(chain) < depth:
-        parent = parent_pid(current)
-        if not parent or parent == current or parent in chain:
-            break
-        chain.append(parent)
-        current = parent
-    return chain
-
-
-def process_name(pid: int) -> str | None:
-    """The command name of `pid` (from /proc, else `ps`)."""
-    name = _read(f"{PROC}/{pid}/comm")
-    if name is not None:
-        return name.decode(errors="replace").strip()
-    import subprocess
-
-    try:
-        out = subprocess.run(["ps", "-o", "comm=", "-p", str(pid)], capture_output=True, timeout=5).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return os.path.basename(out.decode(errors="replace").strip()) or None
 
 
 def git_ancestors(depth: int = 5) -> list[int]:
@@ -204,35 +150,12 @@ def git_dir_from_hook_env() -> str | None:
 def mark_from_hook() -> None:
     """In a pre-commit-stage hook: where there is no process table to ask, mark
     the git command this hook runs under, so Op commits wait for it."""
-    if has_procfs():
+    if has_proc():
         return  # the process table says it exactly, from the command's start
     git_dir = git_dir_from_hook_env()
     if git_dir:
         for pid in git_ancestors():
             mark(git_dir, pid)
-
-
-def is_alive(pid: int) -> bool:
-    """A process `pid` runs: a zombie (dead, not yet reaped by its parent) does not.
-
-    (`kitty_ops.system.processes.exists` asks the same from the other end; the hooks
-    import this module, which stays standard library only and self-contained.)
-    """
-    if pid <= 0:
-        return False  # os.kill(0, ...) would ask about this process group
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it exists, owned by someone else
-    except OSError:
-        return False
-    stat = _read(f"{PROC}/{pid}/stat")
-    if stat is None:
-        return not has_procfs()  # gone just now; or no /proc: a pid that exists is all that is known
-    state = stat.rpartition(b")")[2].split()[:1]  # the name may hold spaces and parentheses
-    return state not in ([b"Z"], [b"X"], [b"x"])
 
 
 def mark(git_dir: str, pid: int) -> None:
@@ -241,7 +164,7 @@ def mark(git_dir: str, pid: int) -> None:
     try:
         os.makedirs(directory, exist_ok=True)
         with open(os.path.join(directory, str(pid)), "w") as handle:
-            handle.write(f"{os.uname().nodename}\n")
+            handle.write(f"{_host_name()}\n")
     except OSError:
         pass
 
@@ -273,7 +196,7 @@ def marked(git_dir: str) -> list[int]:
 def busy_pids(root: str, git_dir: str) -> dict[int, str]:
     """`{pid: what}` of the person's git commands that an Op commit must not race."""
     found = busy_pids_marked(git_dir)
-    if has_procfs():
+    if has_proc():
         found.update({process.pid: repr(process) for process in running_in(root, git_dir)})
     return found
 
@@ -283,7 +206,7 @@ def busy_ancestors(root: str, git_dir: str) -> dict[int, str]:
     of this work tree whose hook (or a child of it) this process is."""
     chain = set(ancestors())
     found = {pid: what for pid, what in busy_pids_marked(git_dir).items() if pid in chain}
-    if has_procfs():
+    if has_proc():
         real_root, real_git_dir = os.path.realpath(root), os.path.realpath(git_dir)
         for pid in chain:
             process = git_process(pid)

@@ -13,15 +13,11 @@ from __future__ import annotations
 import os
 import time
 
-from kitty_ops.gitio.busy import is_alive
+from kitty_ops.system.processes import host_name, is_alive
 
 LOCK_NAME = "index.lock"
 MARKER = "kitty-ops"
 TEMPORARY_PREFIX = "kitty-ops-index."
-
-
-def _host() -> str:
-    return os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
 
 
 class LockHeld(Exception):
@@ -65,7 +61,7 @@ def acquire(git_dir: str, timeout: float) -> IndexLock:
             time.sleep(0.005)
             continue
         try:
-            os.write(fd, f"{MARKER} pid={os.getpid()} host={_host()}\n".encode())
+            os.write(fd, f"{MARKER} pid={os.getpid()} host={host_name()}\n".encode())
             inode = os.fstat(fd).st_ino
         finally:
             os.close(fd)
@@ -81,7 +77,7 @@ def kitty_ops_owner(path: str) -> int | None:
     except OSError:
         return None
     fields = dict(part.split("=", 1) for part in head.split()[1:] if "=" in part)
-    if not head.startswith(MARKER + " ") or fields.get("host") != _host():
+    if not head.startswith(MARKER + " ") or fields.get("host") != host_name():
         return None
     try:
         return int(fields.get("pid", ""))
@@ -106,13 +102,13 @@ def describe_holder(path: str) -> str:
 
 
 def temporary_index_path(git_dir: str) -> str:
-    return os.path.join(git_dir, f"{TEMPORARY_PREFIX}{_host()}.{os.getpid()}.{time.monotonic_ns()}")
+    return os.path.join(git_dir, f"{TEMPORARY_PREFIX}{host_name()}.{os.getpid()}.{time.monotonic_ns()}")
 
 
 def remove_dead_temporaries(git_dir: str) -> int:
     """Remove the temporary index files of kitty-ops processes that are gone; how many."""
     removed = 0
-    host = _host()
+    host = host_name()
     try:
         names = os.listdir(git_dir)
     except OSError:

@@ -22,7 +22,7 @@ from kitty_ops.format import jsontext
 from kitty_ops.format.layout import EVENTS_DIR
 from kitty_ops.format.ulid import require_ulid
 from kitty_ops.gitio import git
-from kitty_ops.system import processes
+from kitty_ops.system import files, processes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,14 +74,7 @@ def record_owner(repo_root: str | os.PathLike[str], op_id: str, pid: int) -> dic
         raise UnsafePath(f"{LOCAL_OWNERS_DIR} is a symbolic link; kitty-ops does not write through links")
     owner = {"invocation_id": op_id, **identity(pid)}
     os.makedirs(directory, exist_ok=True)
-    path = _path(directory, op_id)
-    temporary = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        os.write(fd, jsontext.dumps(owner, sort_keys=True).encode() + b"\n")
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
+    files.write_atomically(_path(directory, op_id), jsontext.dumps(owner, sort_keys=True).encode() + b"\n", 0o600)
     return owner
 
 
@@ -117,7 +110,7 @@ def assess(owner: dict[str, Any] | None) -> tuple[str, str]:
         return UNKNOWN, f"owner pid {pid} was recorded before the last reboot"
     if owner.get("pid_namespace") != processes.pid_namespace():
         return UNKNOWN, f"owner pid {pid} runs in another pid namespace ({owner.get('pid_namespace')})"
-    if not processes.exists(pid):
+    if not processes.is_alive(pid):
         return DEAD, f"owner pid {pid} is gone"
     recorded, now = owner.get("start_time"), processes.start_time(pid)
     if recorded is None or now is None:
@@ -171,7 +164,7 @@ def command_line_owner(owner_pid: int | None) -> int:
     must name a running process, else the nearest ancestor that is not a
     shell; 0 (none) when there is no such ancestor."""
     if owner_pid is not None:
-        if owner_pid <= 0 or not processes.exists(owner_pid):
+        if owner_pid <= 0 or not processes.is_alive(owner_pid):
             from kitty_ops.errors import InvalidInput
 
             raise InvalidInput(f"--owner-pid {owner_pid}: no such process")

@@ -16,6 +16,7 @@ from kitty_ops.format import jsontext, safefs
 from kitty_ops.format.layout import EVENTS_DIR, INDEX_PATH, op_id_from_name
 from kitty_ops.format.scan import read_scan
 from kitty_ops.format.ulid import is_ulid
+from kitty_ops.system import files
 from kitty_ops.system.warn import warn
 
 TYPE_CHECKING = False
@@ -139,20 +140,8 @@ def rebuild(repo_root: Path | str) -> int:
         scan = read_scan(root / EVENTS_DIR / f"{op_id}.jsonl", op_id)
         lines.append(_line(scan.started if scan.started is not None and scan.is_valid else {"invocation_id": op_id}))
     directory = safefs.open_events_dir(root)
-    temporary = f"{INDEX_NAME}.tmp{os.getpid()}"
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=directory)
-        try:
-            os.write(fd, b"".join(lines))
-        finally:
-            os.close(fd)
-        os.replace(temporary, INDEX_NAME, src_dir_fd=directory, dst_dir_fd=directory)
-    except BaseException:
-        try:
-            os.unlink(temporary, dir_fd=directory)
-        except OSError:
-            pass
-        raise
+        files.write_atomically(INDEX_NAME, b"".join(lines), dir_fd=directory)
     finally:
         os.close(directory)
     return len(lines)

@@ -37,6 +37,7 @@ from kitty_ops.format import jsontext, rules
 from kitty_ops.format.layout import EVENTS_DIR
 from kitty_ops.format.scan import RecordScan, read_scan
 from kitty_ops.gitio import git
+from kitty_ops.system import files
 
 CACHE_NAME = "kitty-ops/untracked-cache"  # under the git directory
 MARGIN_NS = 2_000_000_000  # coarser than any file system's timestamps (FAT: 2 s)
@@ -173,20 +174,7 @@ class UntrackedCache:
         if self.path is None or (self.data == self.loaded and self.new_records == self.records):
             return
         data = {**self.data, "stamp": _stamp(), "records": self.new_records}
-        temporary = f"{self.path}.tmp{os.getpid()}"
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-            try:
-                os.write(fd, jsontext.dumps(data, separators=(",", ":")).encode())
-            finally:
-                os.close(fd)
-            os.replace(temporary, self.path)
-        except OSError:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+        files.write_quietly(self.path, jsontext.dumps(data, separators=(",", ":")).encode())
 
 
 def _tree_changes(old: str | None, new: str | None, cwd: str) -> tuple[set[str], list[str]] | None:

@@ -14,7 +14,7 @@ SHELLS = frozenset({
     "sh", "bash", "dash", "ash", "zsh", "fish", "ksh", "ksh93", "mksh", "pdksh", "oksh",
     "csh", "tcsh", "yash", "posh", "busybox", "nu", "elvish", "pwsh", "rbash",
 })
-_PROC = "/proc"
+PROC = "/proc"
 _cache: dict[str, str | None] = {}
 
 
@@ -26,12 +26,27 @@ def host_name() -> str:
     return socket.gethostname()
 
 
-def _read_text(path: str) -> str | None:
+def read_small(path: str) -> bytes | None:
+    """A small file's content, None when it cannot be read (os-level calls: the
+    process table is read whole on every Op commit, a few files per process)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read().decode(errors="replace")
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read_text(path: str) -> str | None:
+    data = read_small(path)
+    return None if data is None else data.decode(errors="replace")
 
 
 def boot_id() -> str | None:
@@ -47,7 +62,7 @@ def pid_namespace() -> str | None:
     another one (another container on the same kernel) mean nothing here."""
     if "pid_ns" not in _cache:
         try:
-            _cache["pid_ns"] = os.readlink(f"{_PROC}/self/ns/pid")
+            _cache["pid_ns"] = os.readlink(f"{PROC}/self/ns/pid")
         except OSError:
             _cache["pid_ns"] = None
     return _cache["pid_ns"]
@@ -55,7 +70,7 @@ def pid_namespace() -> str | None:
 
 def _stat_fields(pid: int) -> list[str] | None:
     """The fields of /proc/<pid>/stat from field 3 (state) on, or None."""
-    text = _read_text(f"{_PROC}/{pid}/stat")
+    text = _read_text(f"{PROC}/{pid}/stat")
     if not text or ")" not in text:
         return None
     return text[text.rindex(")") + 1 :].split()  # the name may hold spaces and parentheses
@@ -68,28 +83,67 @@ def start_time(pid: int) -> int | None:
 
 
 def has_proc() -> bool:
-    return os.path.isdir(f"{_PROC}/self")
+    return os.path.isdir(f"{PROC}/self")
 
 
-def exists(pid: int) -> bool:
-    """A process `pid` runs (a zombie, dead but not yet reaped, does not)."""
-    if has_proc():
-        fields = _stat_fields(pid)
-        return fields is not None and fields[0] not in ("Z", "X", "x")
+def is_alive(pid: int) -> bool:
+    """A process `pid` runs: a zombie (dead, not yet reaped by its parent) does not."""
+    if pid <= 0:
+        return False  # os.kill(0, ...) would ask about this process group
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
-        return True  # it exists, owned by someone else
-    return True
+    except PermissionError:
+        pass  # it exists, owned by someone else
+    except OSError:
+        return False
+    fields = _stat_fields(pid)
+    if fields is None:
+        return not has_proc()  # gone just now; or no /proc: a pid that exists is all that is known
+    return fields[0] not in ("Z", "X", "x")
 
 
 def parent_pid(pid: int) -> int | None:
+    """The parent of `pid` (from /proc, else `ps`), None when unknown."""
     if pid == os.getpid():
         return os.getppid()
-    fields = _stat_fields(pid)
-    return int(fields[1]) if fields and len(fields) > 1 else None
+    if has_proc():
+        fields = _stat_fields(pid)
+        return int(fields[1]) if fields and len(fields) > 1 else None
+    out = _ps(pid, "ppid=")
+    return int(out) if out.isdigit() else None
+
+
+def ancestors(pid: int | None = None, depth: int = 32) -> list[int]:
+    """The pids above `pid` (default: this process), nearest first."""
+    chain: list[int] = []
+    current = os.getpid() if pid is None else pid
+    while len(chain) < depth:
+        parent = parent_pid(current)
+        if not parent or parent == current or parent in chain:
+            break
+        chain.append(parent)
+        current = parent
+    return chain
+
+
+def process_name(pid: int) -> str | None:
+    """The command name of `pid` (from /proc, else `ps`)."""
+    name = read_small(f"{PROC}/{pid}/comm")
+    if name is not None:
+        return name.decode(errors="replace").strip()
+    return os.path.basename(_ps(pid, "comm=")) or None
+
+
+def _ps(pid: int, field: str) -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(["ps", "-o", field, "-p", str(pid)], capture_output=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.decode(errors="replace").strip()
 
 
 def program_names(pid: int) -> set[str]:
@@ -97,13 +151,13 @@ def program_names(pid: int) -> set[str]:
     as `bash`) and its command name (a `#!` script's file name)."""
     names = set()
     try:
-        names.add(os.path.basename(os.readlink(f"{_PROC}/{pid}/exe")))
+        names.add(os.path.basename(os.readlink(f"{PROC}/{pid}/exe")))
     except OSError:
         pass  # another user's process, or no /proc
-    cmdline = _read_text(f"{_PROC}/{pid}/cmdline")
+    cmdline = _read_text(f"{PROC}/{pid}/cmdline")
     if cmdline:
         names.add(os.path.basename(cmdline.split("\0", 1)[0]).lstrip("-"))
-    comm = _read_text(f"{_PROC}/{pid}/comm")
+    comm = _read_text(f"{PROC}/{pid}/comm")
     if comm:
         names.add(comm.strip())
     return names
