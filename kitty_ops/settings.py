@@ -1,11 +1,7 @@
-"""The environment variables kitty-ops reads, each checked with a one-line error.
-
-| variable | means | default |
-|---|---|---|
-| KITTY_OPS_GIT_TIMEOUT | seconds any one git call may take | 60 |
-| KITTY_OPS_HOOK_TIMEOUT | seconds a post-completion hook may take | 120 |
-| KITTY_OPS_DEBUG | 1: a bug's traceback instead of its one line | 0 |
-| KITTY_OPS_POST_COMPLETE_HOOK | the executable run after completion | the Op commit |
+"""Every setting of kitty-ops, defined once: the `KITTY_OPS_*` environment
+variables and the `kitty-ops.*` git config keys, each with its default, its
+type, its one-line error and what it means (`ENVIRONMENT`, `CONFIG`). Every
+reader takes the name, the default and the parsing from here.
 
 Standard library only, and nothing of kitty-ops but its errors: the hooks and
 the CLI check the environment (`check_environment`) before they import
@@ -22,8 +18,34 @@ GIT_TIMEOUT = "KITTY_OPS_GIT_TIMEOUT"
 HOOK_TIMEOUT = "KITTY_OPS_HOOK_TIMEOUT"
 DEBUG = "KITTY_OPS_DEBUG"
 POST_COMPLETE_HOOK = "KITTY_OPS_POST_COMPLETE_HOOK"
+# What kitty-ops sets for the programs it runs (a post-completion hook, `kitty-ops run`'s command).
+OP_ID = "KITTY_OPS_OP_ID"
+RECORD = "KITTY_OPS_RECORD"
+REPO = "KITTY_OPS_REPO"
 DEFAULT_GIT_TIMEOUT = 60.0
 DEFAULT_HOOK_TIMEOUT = 120.0
+
+MAX_AGE_HOURS_CONFIG = "kitty-ops.maxAgeHours"
+POST_COMPLETE_HOOK_CONFIG = "kitty-ops.postCompleteHook"
+TARGET_CONFIG = "kitty-ops.target"
+DEFAULT_MAX_AGE_HOURS = 24.0  # an open Op older than this is stale (hook, doctor, sweep)
+
+# name: (type, default, meaning)
+ENVIRONMENT = {
+    GIT_TIMEOUT: ("seconds > 0", f"{DEFAULT_GIT_TIMEOUT:g}", "how long any one git call may take"),
+    HOOK_TIMEOUT: ("seconds > 0", f"{DEFAULT_HOOK_TIMEOUT:g}", "how long a post-completion hook may take"),
+    DEBUG: ("0 or 1", "0", "1: a bug's traceback instead of its one line"),
+    POST_COMPLETE_HOOK: ("executable", "the Op commit", "what runs after a completion (before the git config)"),
+    OP_ID: ("set by kitty-ops", "", "the Op's id, for a post-completion hook and `kitty-ops run`'s command"),
+    RECORD: ("set by kitty-ops", "", "the Op's record file, for a post-completion hook"),
+    REPO: ("set by kitty-ops", "", "the repository, for a post-completion hook"),
+}
+CONFIG = {
+    MAX_AGE_HOURS_CONFIG: ("hours >= 0", f"{DEFAULT_MAX_AGE_HOURS:g}",
+                           "an open Op whose owner is unknown is stale after this (hook, doctor, sweep)"),
+    POST_COMPLETE_HOOK_CONFIG: ("executable", "the Op commit", "what runs after a completion"),
+    TARGET_CONFIG: ("branch or ref", "branch", "where Op commits go: the branch, or refs/kitty-ops/records"),
+}
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
@@ -71,6 +93,24 @@ def hook_timeout() -> float:
 def post_complete_hook() -> str | None:
     """The executable KITTY_OPS_POST_COMPLETE_HOOK names, or None when unset."""
     return os.environ.get(POST_COMPLETE_HOOK) or None
+
+
+def parse_max_age_hours(text: str) -> float:
+    """`kitty-ops.maxAgeHours` as hours (the default when empty); InvalidInput when it is not a number >= 0."""
+    if not text:
+        return DEFAULT_MAX_AGE_HOURS
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = -1.0
+    if not hours >= 0 or hours == float("inf"):
+        raise InvalidInput(f"git config {MAX_AGE_HOURS_CONFIG}: {text!r} is not a number of hours (>= 0)")
+    return hours
+
+
+def is_ref_target(text: str | None) -> bool:
+    """`kitty-ops.target` says ref mode (`ref`); anything else is the branch."""
+    return (text or "").strip().lower() == "ref"
 
 
 def check_hook_command(hook: str, source: str = POST_COMPLETE_HOOK) -> None:

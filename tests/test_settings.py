@@ -84,3 +84,23 @@ def test_the_readme_documents_every_variable():
     readme = (PROJECT_ROOT / "docs" / "environment.md").read_text()
     for name in ("KITTY_OPS_GIT_TIMEOUT", "KITTY_OPS_HOOK_TIMEOUT", "KITTY_OPS_DEBUG", "KITTY_OPS_POST_COMPLETE_HOOK"):
         assert f"| `{name}` |" in readme
+
+
+def test_every_setting_is_defined_once_in_settings_and_documented():
+    """Every `KITTY_OPS_*` variable and `kitty-ops.*` config key the code names is
+    one of settings.ENVIRONMENT / settings.CONFIG, and the docs list each."""
+    import re
+
+    from kitty_ops import settings
+
+    from .conftest import PROJECT_ROOT
+
+    named = set()
+    for path in (PROJECT_ROOT / "kitty_ops").rglob("*.py"):
+        text = path.read_text()
+        named |= set(re.findall(r"\bKITTY_OPS_[A-Z_]+\b", text))
+        named |= set(re.findall(r"\bkitty-ops\.[a-z][A-Za-z]+\b", text)) - {"kitty-ops.since", "kitty-ops.invalid"}
+    assert named <= set(settings.ENVIRONMENT) | set(settings.CONFIG), named - set(settings.ENVIRONMENT)
+    page = (PROJECT_ROOT / "docs" / "environment.md").read_text()
+    missing = [name for name in [*settings.ENVIRONMENT, *settings.CONFIG] if name not in page]
+    assert missing == []

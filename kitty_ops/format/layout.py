@@ -5,6 +5,7 @@ import os
 
 from kitty_ops.errors import InvalidInput, UnsafePath
 from kitty_ops.format.ulid import is_ulid, require_ulid
+from kitty_ops.settings import POST_COMPLETE_HOOK_CONFIG, TARGET_CONFIG
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,11 +27,9 @@ RECORD_SUFFIX = ".jsonl"
 
 # Ref mode (`git config kitty-ops.target ref`): Op commits go to this ref, never HEAD.
 RECORDS_REF = "refs/kitty-ops/records"
-TARGET_CONFIG = "kitty-ops.target"
 # What a completion reads from git config (in one call, started as early as it
 # can be): the user's post-completion hook, and for the Op commit: signing, the
 # target, and the identity it writes commits with itself.
-POST_COMPLETE_HOOK_CONFIG = "kitty-ops.postCompleteHook"
 SIGN_CONFIG = "commit.gpgSign"
 IDENT_CONFIG = ("user.name", "user.email", "author.name", "author.email", "committer.name", "committer.email",
                 "i18n.commitEncoding")

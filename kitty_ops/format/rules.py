@@ -23,6 +23,7 @@ import math
 
 from kitty_ops.format import jsontext
 from kitty_ops.format.ulid import CROCKFORD, ULID_LENGTH, is_ulid
+from kitty_ops.settings import DEFAULT_MAX_AGE_HOURS
 from kitty_ops.system.clock import datetime, timezone
 
 TYPE_CHECKING = False
@@ -37,7 +38,7 @@ MAX_LINE_BYTES = 1 << 20  # 1 MiB: a longer line is refused at write time and in
 MAX_DEPTH = 32  # nesting of objects and arrays within one line
 MAX_TOKEN_LENGTH = 64
 MAX_TIMESTAMP_LENGTH = 40
-DEFAULT_STALE_HOURS = 24.0  # an open Op older than this is stale (hook, doctor, sweep)
+DEFAULT_STALE_HOURS = DEFAULT_MAX_AGE_HOURS  # an open Op older than this is stale (hook, doctor, sweep)
 
 # Event types and choices.
 STARTED = "started"

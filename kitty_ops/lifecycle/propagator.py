@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from kitty_ops import settings
 from kitty_ops.errors import KittyOpsError, UnsafePath
 from kitty_ops.format import jsontext
 from kitty_ops.format.layout import (
@@ -89,9 +90,9 @@ def _run_custom_hook(repo_root: Path | str, op_id: str, hook: str) -> None:
     stage_op_files(repo_root, op_id)
     env = {
         **os.environ,
-        "KITTY_OPS_OP_ID": op_id,
-        "KITTY_OPS_RECORD": os.path.join(repo_root, record_relpath(op_id)),
-        "KITTY_OPS_REPO": str(repo_root),
+        settings.OP_ID: op_id,
+        settings.RECORD: os.path.join(repo_root, record_relpath(op_id)),
+        settings.REPO: str(repo_root),
     }
     try:
         result = subprocess.run(

@@ -18,6 +18,7 @@ import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from kitty_ops import settings
 from kitty_ops.errors import KittyOpsError
 from kitty_ops.lifecycle import changes
 from kitty_ops.lifecycle.executor import Completion, complete_invocation, start_invocation
@@ -69,7 +70,7 @@ def run_op(
     before = changes.snapshot(repo_root) if artifacts_changed else None
     started = start_invocation(repo_root, profile_id, action, owner_pid=os.getpid(), **optional)
     result = RunResult(started["invocation_id"])
-    env = {**os.environ, "KITTY_OPS_OP_ID": result.op_id}
+    env = {**os.environ, settings.OP_ID: result.op_id}
     with _interrupts_held() as held:
         try:
             child = subprocess.Popen(list(command), env=env, close_fds=False, preexec_fn=held.preexec)
