@@ -31,9 +31,9 @@ def after_commit() -> bool:
         busy.unmark(git_dir, pid)
     if not busy.is_waiting(git_dir):
         return False
-    from kitty_ops.opcommit import waiter
+    from kitty_ops.opcommit import wakeup
 
-    return waiter.start(os.getcwd(), git_dir, above)
+    return wakeup.start(os.getcwd(), git_dir, above)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,96 +25,15 @@ import sys
 import time
 
 from kitty_ops.gitio import busy, git
-from kitty_ops.system import processes
+from kitty_ops.opcommit.wakeup import WAITER_NAME, alive_waiter, claim, release, start  # noqa: F401 (re-exported)
 
-WAITER_NAME = "kitty-ops-waiter"  # in the git directory: "<pid> <start time>" of the waiter at work
 WAIT_SECONDS = 600.0  # a person's editor may stay open for minutes
 POLL_SECONDS = 0.05
 OPERATION_POLL_SECONDS = 0.25  # a merge or rebase left to the person: no git command runs
 BUSY_WAIT_SECONDS = 5.0
-_MODULE = b"kitty_ops.opcommit.waiter"
 
-
-def _identity(pid: int) -> str:
-    """What the pid file says of the waiter `pid`: its pid and start time
-    (`-` where there is no /proc to tell it)."""
-    started = processes.start_time(pid)
-    return f"{pid} {'-' if started is None else started}"
-
-
-def _read_claim(git_dir: str) -> str | None:
-    try:
-        with open(os.path.join(git_dir, WAITER_NAME), "rb") as handle:
-            return handle.read(100).decode(errors="replace").strip()
-    except OSError:
-        return None
-
-
-def _is_waiter(pid: int, started: str | None) -> bool:
-    """`pid` is a live waiter that started at `started` (when known): a reused
-    pid, or a stale file, names some other process."""
-    if pid <= 0 or not busy.is_alive(pid):
-        return False
-    if not processes.has_proc():
-        return True  # only a live pid is known
-    if started not in (None, "-") and started != str(processes.start_time(pid)):
-        return False
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return _MODULE in handle.read(4096).split(b"\0")
-    except OSError:
-        return False
-
-
-def _alive_waiter(git_dir: str) -> bool:
-    fields = (_read_claim(git_dir) or "").split()
-    if not fields or not fields[0].isdigit():
-        return False
-    return _is_waiter(int(fields[0]), fields[1] if len(fields) > 1 else None)
-
-
-def _claim(git_dir: str) -> None:
-    """Name this process as the work tree's waiter (atomically: readers never see half a file)."""
-    path = os.path.join(git_dir, WAITER_NAME)
-    temporary = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(temporary, "w") as handle:
-            handle.write(f"{_identity(os.getpid())}\n")
-        os.replace(temporary, path)
-    except OSError:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-
-
-def _release(git_dir: str) -> None:
-    """Remove the pid file, if it still names this process."""
-    if _read_claim(git_dir) == _identity(os.getpid()):
-        try:
-            os.unlink(os.path.join(git_dir, WAITER_NAME))
-        except OSError:
-            pass
-
-
-def start(top: str, git_dir: str, pids: list[int]) -> bool:
-    """Start the waiter for the git commands `pids`, unless one is alive; True
-    when started. The process started forks the waiter off and exits at once
-    (waited for here): nothing is left for the caller to reap."""
-    if _alive_waiter(git_dir):
-        return False
-    import subprocess
-
-    env = git.allowed_environ()  # nothing of the git command whose hook started the completion
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "kitty_ops.opcommit.waiter", *map(str, pids)], cwd=top, env=env,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, timeout=30, check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False  # the next Op commit, or `commit --pending`, commits it
-    return True
+# The pid file's helpers under their former names (tests and older callers use them).
+_alive_waiter, _claim, _release = alive_waiter, claim, release
 
 
 def _detach(git_dir: str) -> bool:
@@ -131,9 +50,9 @@ def _detach(git_dir: str) -> bool:
         os._exit(0)
     os.close(read_end)
     try:
-        if _alive_waiter(git_dir):
+        if alive_waiter(git_dir):
             return False  # started beside another completion's waiter
-        _claim(git_dir)
+        claim(git_dir)
         return True
     finally:
         os.close(write_end)
@@ -160,7 +79,7 @@ def commit_waiting(repo_root: str, pids: list[int], wait_seconds: float = WAIT_S
     pending; again while completions leave word that they waited meanwhile.
     False when it gave up (the deadline, or a commit that failed with nothing
     left to wait for): the word stays for the next Op commit."""
-    from kitty_ops.errors import KittyOpsError
+    from kitty_ops.errors import KittyOpsError  # not before the fork: the completion waits for it
     from kitty_ops.opcommit.commit import commit_ops
 
     repo = git.find_repo(repo_root)
@@ -205,12 +124,12 @@ def main(argv: list[str] | None = None) -> int:
             # A completion that found the pid file left word before it looked:
             # gone now, so from here on a completion starts its own waiter; word
             # left before that is served here.
-            _release(repo.git_path)
-            if not busy.is_waiting(repo.git_path) or _alive_waiter(repo.git_path):
+            release(repo.git_path)
+            if not busy.is_waiting(repo.git_path) or alive_waiter(repo.git_path):
                 break
-            _claim(repo.git_path)
+            claim(repo.git_path)
     finally:
-        _release(repo.git_path)
+        release(repo.git_path)
     return 0
 
 
