@@ -7,7 +7,6 @@ unreadable line is reported in `OpRecord.problems`, never raised.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -26,22 +25,11 @@ from pydantic import (
 
 from kitty_ops.errors import InvalidInput, UnsafePath
 from kitty_ops.format import rules
+from kitty_ops.format.events import rule_check as _rule
 from kitty_ops.format.layout import EVENTS_DIR
 from kitty_ops.format.safefs import read_file_at
 from kitty_ops.format.scan import scan_record
 from kitty_ops.format.ulid import require_ulid
-
-
-def _rule(problem_of: Callable[[object], str | None]) -> Callable[[object], object]:
-    """A pydantic validator that applies one rule of `kitty_ops.format.rules`."""
-
-    def check(value: object) -> object:
-        problem = problem_of(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    return check
 
 
 def _timestamp(value: object) -> datetime:

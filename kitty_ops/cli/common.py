@@ -12,38 +12,31 @@ import click
 from kitty_ops.cli.actions import resolve_records_repo, resolve_repo
 
 
-def repo_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add `--repo DIR` and pass the resolved root as `repo`."""
+def _repo_option(resolve: Callable[[str | None], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator adding `--repo DIR`, passing `resolve(DIR)` as `repo`."""
 
-    @click.option(
-        "--repo",
-        "repo_dir",
-        metavar="DIR",
-        help="Repository to work in (default: the git top level of the current directory).",
-    )
-    @functools.wraps(command)
-    def wrapper(*args: Any, repo_dir: str | None, **kwargs: Any) -> Any:
-        return command(*args, repo=resolve_repo(repo_dir), **kwargs)
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @click.option(
+            "--repo",
+            "repo_dir",
+            metavar="DIR",
+            help="Repository to work in (default: the git top level of the current directory).",
+        )
+        @functools.wraps(command)
+        def wrapper(*args: Any, repo_dir: str | None, **kwargs: Any) -> Any:
+            return command(*args, repo=resolve(repo_dir), **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
-def records_repo_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """`--repo DIR` for the commands that create records (`start`, `run`): a
-    DIR outside git must already hold `kitty-ops/` (`kitty-ops init --repo
-    DIR` makes it), so that a mistyped --repo never scatters records."""
-
-    @click.option(
-        "--repo",
-        "repo_dir",
-        metavar="DIR",
-        help="Repository to work in (default: the git top level of the current directory).",
-    )
-    @functools.wraps(command)
-    def wrapper(*args: Any, repo_dir: str | None, **kwargs: Any) -> Any:
-        return command(*args, repo=resolve_records_repo(repo_dir), **kwargs)
-
-    return wrapper
+# `--repo DIR`, the resolved root passed as `repo`.
+repo_option = _repo_option(resolve_repo)
+# The same for the commands that create records (`start`, `run`): a DIR outside
+# git must already hold `kitty-ops/` (`kitty-ops init --repo DIR` makes it), so
+# that a mistyped --repo never scatters records.
+records_repo_option = _repo_option(resolve_records_repo)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")

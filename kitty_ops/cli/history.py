@@ -3,14 +3,7 @@ from __future__ import annotations
 
 import click
 
-from kitty_ops.cli.common import (
-    echo,
-    echo_json,
-    format_duration,
-    json_option,
-    repo_option,
-    styled_status,
-)
+from kitty_ops.cli import common
 from kitty_ops.errors import EXIT_OK
 from kitty_ops.queries.oplog import op_commits
 
@@ -29,8 +22,8 @@ if TYPE_CHECKING:
     " one git cannot read is refused).",
 )
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most N Op commits.")
-@json_option
-@repo_option
+@common.json_option
+@common.repo_option
 def log_command(
     repo: Path,
     op_id: str | None,
@@ -60,13 +53,14 @@ def log_command(
         op_id = resolve(repo, op_id, known=(entry["invocation_id"] for entry in commits))
         commits = [entry for entry in commits if entry["invocation_id"] == op_id][:limit]
     if as_json:
-        echo_json(commits)
+        common.echo_json(commits)
         return EXIT_OK
     if not commits:
-        echo("no Op commits")
+        common.echo("no Op commits")
     for entry in commits:
         outcome = entry["outcome"] or "?"
-        took = format_duration(entry["duration_seconds"])
+        took = common.format_duration(entry["duration_seconds"])
         date = entry["date"][:16].replace("T", " ")
-        echo(f"{entry['commit'][:10]}  {date}  {styled_status(outcome, 9)}  {took:>7}  {entry['subject']}")
+        status = common.styled_status(outcome, 9)
+        common.echo(f"{entry['commit'][:10]}  {date}  {status}  {took:>7}  {entry['subject']}")
     return EXIT_OK

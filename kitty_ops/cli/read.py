@@ -3,15 +3,7 @@ from __future__ import annotations
 
 import click
 
-from kitty_ops.cli.common import (
-    echo,
-    echo_json,
-    format_age,
-    format_duration,
-    json_option,
-    repo_option,
-    styled_status,
-)
+from kitty_ops.cli import common
 from kitty_ops.errors import EXIT_OK, UnknownOp
 from kitty_ops.format.layout import EVENTS_DIR, safe_record_path
 from kitty_ops.format.rules import OUTCOMES
@@ -40,8 +32,8 @@ if TYPE_CHECKING:
     "--outcome", type=click.Choice(OUTCOMES), help="Only completed Ops with this outcome."
 )
 @click.option("--open", "open_only", is_flag=True, help="Only open Ops (started, not completed).")
-@json_option
-@repo_option
+@common.json_option
+@common.repo_option
 def list_command(
     repo: Path,
     limit: int,
@@ -65,18 +57,18 @@ def list_command(
     status = "open" if open_only else outcome
     ops = list_ops(repo, limit, profile_id=profile_id, mission_id=mission_id, wp_id=wp_id, status=status)
     if as_json:
-        echo_json(ops)
+        common.echo_json(ops)
         return EXIT_OK
     if not ops:
-        echo("no matching Ops")
+        common.echo("no matching Ops")
         return EXIT_OK
-    echo(f"{'ID':<26}  {'STARTED':>9}  {'TOOK':>6}  {'STATUS':<9}  PROFILE: ACTION")
+    common.echo(f"{'ID':<26}  {'STARTED':>9}  {'TOOK':>6}  {'STATUS':<9}  PROFILE: ACTION")
     for op in ops:
         owner = f"  (owner {op['owner_state']})" if op["owner_state"] else ""
         took = _took(op)
-        echo(
-            f"{op['invocation_id']}  {format_age(age_hours(op['started_at'])) + ' ago':>9}  {took:>6}  "
-            f"{styled_status(op['status'], 9)}  {op['profile_id']}: {op['action']}{owner}"
+        common.echo(
+            f"{op['invocation_id']}  {common.format_age(age_hours(op['started_at'])) + ' ago':>9}  {took:>6}  "
+            f"{common.styled_status(op['status'], 9)}  {op['profile_id']}: {op['action']}{owner}"
         )
     return EXIT_OK
 
@@ -88,13 +80,13 @@ def _took(op: dict[str, Any]) -> str:
     begin, end = parse_timestamp(op["started_at"]), parse_timestamp(op["completed_at"])
     if end is None:
         return "-" if op["status"] == "open" else "?"
-    return format_duration(None if begin is None else (end - begin).total_seconds())
+    return common.format_duration(None if begin is None else (end - begin).total_seconds())
 
 
 @click.command()
 @click.argument("op_id")
-@json_option
-@repo_option
+@common.json_option
+@common.repo_option
 def show(repo: Path, op_id: str, as_json: bool) -> int:
     """Show one Op: its events, links and Op commit. OP_ID may be any unique
     prefix of 8 or more characters, in either case.
@@ -120,7 +112,7 @@ def show(repo: Path, op_id: str, as_json: bool) -> int:
     owner = OwnerStates(repo).assess(op_id) if _status(record) == "open" else (None, None)
     commit = refstore.record_commit(repo, f"{EVENTS_DIR}/{path.name}") if git.find_repo(repo) else None
     if as_json:
-        echo_json(
+        common.echo_json(
             {
                 "invocation_id": op_id,
                 "path": f"{EVENTS_DIR}/{path.name}",
@@ -137,7 +129,7 @@ def show(repo: Path, op_id: str, as_json: bool) -> int:
         )
         return EXIT_OK
     for line in _timeline(record, commit, owner):
-        echo(line)
+        common.echo(line)
     return EXIT_OK
 
 

@@ -27,7 +27,7 @@ import os
 from kitty_ops.format import rules
 from kitty_ops.format.layout import RECORD_SUFFIX, op_id_from_name
 from kitty_ops.format.safefs import open_file_at, read_chunks
-from kitty_ops.format.scan import RecordScan, read_scan, scan_record
+from kitty_ops.format.scan import RecordScan, read_scan, rules_stamp, scan_record
 from kitty_ops.gitio import git
 from kitty_ops.system import files
 
@@ -43,17 +43,7 @@ _SEPARATOR = "-"  # between the names known good and the `name blob` lines of th
 
 def _stamp() -> str:
     """What the cache is valid for besides a tree: this kitty-ops and its rules."""
-    from kitty_ops import __version__
-    from kitty_ops.format import scan
-
-    parts = [_FORMAT, __version__]
-    for module in (rules, scan):
-        try:
-            info = os.stat(module.__file__ or "")
-            parts.append(f"{info.st_size}:{info.st_mtime_ns}")
-        except (OSError, TypeError):
-            parts.append("?")
-    return " ".join(parts)
+    return rules_stamp(_FORMAT)
 
 
 class KnownRecords:

@@ -29,8 +29,9 @@ def _checked(field: str, check: Callable[[Any], Any], value: object) -> Any:
         raise InvalidInput(f"{field}: {exc}") from None
 
 
-def _rule(problem_of: Callable[[object], str | None]) -> Callable[[object], object]:
-    """A check that raises ValueError with what the rule `problem_of` finds."""
+def rule_check(problem_of: Callable[[object], str | None]) -> Callable[[object], object]:
+    """A check that raises ValueError with what the rule `problem_of` finds (the
+    event builders' and the pydantic models' validators)."""
 
     def check(value: object) -> object:
         problem = problem_of(value)
@@ -41,9 +42,9 @@ def _rule(problem_of: Callable[[object], str | None]) -> Callable[[object], obje
     return check
 
 
-_string = _rule(rules.text_problem)
-_token = _rule(rules.token_problem)
-_timestamp = _rule(rules.timestamp_problem)
+_string = rule_check(rules.text_problem)
+_token = rule_check(rules.token_problem)
+_timestamp = rule_check(rules.timestamp_problem)
 
 
 def started_event(op_id: str, profile_id: str, action: str, started_at: str, **optional: object) -> dict[str, Any]:
@@ -64,7 +65,7 @@ def started_event(op_id: str, profile_id: str, action: str, started_at: str, **o
             continue
         if name == "router_confidence" and isinstance(value, int) and not isinstance(value, bool):
             value = float(value) if rules.number_problem(value) is None else value
-        event[name] = _checked(name, _rule(problem_of), value)
+        event[name] = _checked(name, rule_check(problem_of), value)
     return _fits(event)
 
 
@@ -75,8 +76,8 @@ def completed_event(
         "event": "completed",
         "invocation_id": _checked("invocation_id", require_ulid, op_id),
         "completed_at": _checked("completed_at", _timestamp, completed_at),
-        "outcome": _checked("outcome", _rule(rules.outcome_problem), outcome),
-        "closed_by": _checked("closed_by", _rule(rules.closed_by_problem), closed_by),
+        "outcome": _checked("outcome", rule_check(rules.outcome_problem), outcome),
+        "closed_by": _checked("closed_by", rule_check(rules.closed_by_problem), closed_by),
     }
     if evidence_ref is not None:
         event["evidence_ref"] = _checked("evidence_ref", _string, evidence_ref)

@@ -28,7 +28,7 @@ from kitty_ops.system.clock import datetime, timezone
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
     from typing import Any, TypeGuard
 
     from kitty_ops.format.scan import RecordScan
@@ -223,32 +223,26 @@ STARTED_OPTIONAL = {
     "mission_id": text_problem,
     "wp_id": text_problem,
 }
-EVENT_FIELDS: dict[str, dict[str, tuple[Callable[[object], str | None], bool]]] = {
-    STARTED: {
-        "invocation_id": (ulid_problem, REQUIRED),
-        "profile_id": (token_problem, REQUIRED),
-        "action": (token_problem, REQUIRED),
-        "started_at": (timestamp_problem, REQUIRED),
-        **{name: (rule, OPTIONAL) for name, rule in STARTED_OPTIONAL.items()},
-    },
-    COMPLETED: {
-        "invocation_id": (ulid_problem, REQUIRED),
-        "completed_at": (timestamp_problem, REQUIRED),
-        "outcome": (outcome_problem, REQUIRED),
-        "closed_by": (closed_by_problem, OPTIONAL),
-        "evidence_ref": (text_problem, OPTIONAL),
-    },
-    ARTIFACT_LINK: {
-        "invocation_id": (ulid_problem, REQUIRED),
-        "at": (timestamp_problem, REQUIRED),
-        "kind": (text_problem, REQUIRED),
-        "ref": (text_problem, REQUIRED),
-    },
-    COMMIT_LINK: {
-        "invocation_id": (ulid_problem, REQUIRED),
-        "at": (timestamp_problem, REQUIRED),
-        "sha": (text_problem, REQUIRED),
-    },
+if TYPE_CHECKING:
+    _Fields = dict[str, tuple[Callable[[object], str | None], bool]]
+
+
+def _fields(required: Mapping[str, Callable[[object], str | None]],
+            optional: Mapping[str, Callable[[object], str | None]] | None = None) -> _Fields:
+    """Every event's fields: its `invocation_id`, then `required`, then `optional`."""
+    fields: _Fields = {"invocation_id": (ulid_problem, REQUIRED)}
+    fields.update((name, (rule, REQUIRED)) for name, rule in required.items())
+    fields.update((name, (rule, OPTIONAL)) for name, rule in (optional or {}).items())
+    return fields
+
+
+EVENT_FIELDS: dict[str, _Fields] = {  # name: (its rule, whether it is required)
+    STARTED: _fields({"profile_id": token_problem, "action": token_problem, "started_at": timestamp_problem},
+                     STARTED_OPTIONAL),
+    COMPLETED: _fields({"completed_at": timestamp_problem, "outcome": outcome_problem},
+                       {"closed_by": closed_by_problem, "evidence_ref": text_problem}),
+    ARTIFACT_LINK: _fields({"at": timestamp_problem, "kind": text_problem, "ref": text_problem}),
+    COMMIT_LINK: _fields({"at": timestamp_problem, "sha": text_problem}),
 }
 
 

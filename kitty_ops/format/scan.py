@@ -161,3 +161,18 @@ def _unreadable(problem: str) -> RecordScan:
     scan = RecordScan()
     scan.problems.append(problem)
     return scan
+
+
+def rules_stamp(cache_format: str) -> str:
+    """What a cache of scan results is valid for: its own format, this kitty-ops
+    and the files of its rules (a cache made by other rules is made again)."""
+    from kitty_ops import __version__
+
+    parts = [cache_format, __version__]
+    for path in (rules.__file__, __file__):
+        try:
+            info = os.stat(path or "")
+            parts.append(f"{info.st_size}:{info.st_mtime_ns}")
+        except (OSError, TypeError):
+            parts.append("?")
+    return " ".join(parts)

@@ -14,6 +14,8 @@ import os
 import time
 import zlib
 
+from kitty_ops.system.files import write_and_close
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -59,12 +61,7 @@ def store(objects_dir: str, oid: str, body: bytes) -> None:
             if attempt == 2:
                 raise
     try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
+        write_and_close(fd, data)
         os.link(temporary, path)
     except FileExistsError:
         pass  # another process stored the same object meanwhile

@@ -313,6 +313,12 @@ class _Auditor:
         self.findings.append(finding)
         return finding
 
+    def _untrack(self, position: int, commit: history.Commit, path: str, rule: str, message: str,
+                 subject: str, what: str) -> None:
+        """A finding whose repair is `git rm --cached` of `path` in a new commit."""
+        repair = f"git rm -q --cached {shlex.quote(path)} && {_commit_command(subject)}  # {what}"
+        self.remove.setdefault(path, []).append(self.add(position, commit, path, rule, message, repair))
+
     def check(self, position: int, commit: history.Commit, change: history.Change) -> None:
         old_regular = change.old_blob is not None and change.old_mode in REGULAR_MODES
         new_regular = change.new_blob is not None and change.new_mode in REGULAR_MODES
@@ -355,18 +361,13 @@ class _Auditor:
             return
         path = change.path
         if change.new_mode == SYMLINK_MODE:
-            finding = self.add(position, commit, path, "symlink",
-                               "is a symbolic link (kitty-ops never reads through links)",
-                               f"git rm -q --cached {shlex.quote(path)} && {_commit_command(f'Remove {path}')}"
-                               "  # removes the link from git in a new commit")
-            self.remove.setdefault(path, []).append(finding)
+            self._untrack(position, commit, path, "symlink", "is a symbolic link (kitty-ops never reads through links)",
+                          f"Remove {path}", "removes the link from git in a new commit")
             return
         if path in LOCAL_PATHS:
-            finding = self.add(position, commit, path, "local-file",
-                               "is local to each clone (a cache or a log) and must stay out of git",
-                               f"git rm -q --cached {shlex.quote(path)} && {_commit_command(f'Stop tracking {path}')}"
-                               "  # removes it from git in a new commit (the file stays)")
-            self.remove.setdefault(path, []).append(finding)
+            self._untrack(position, commit, path, "local-file",
+                          "is local to each clone (a cache or a log) and must stay out of git",
+                          f"Stop tracking {path}", "removes it from git in a new commit (the file stays)")
             return
         if not new_regular or not is_tracked_log(path) or new is None:
             return

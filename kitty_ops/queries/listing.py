@@ -54,15 +54,9 @@ def _candidates(root: Path) -> Iterator[tuple[str, dict[str, Any] | None]]:
             yield op_id, None
 
 
-def list_ops(
-    repo_root: Path | str,
-    limit: int | None = None,
-    *,
-    profile_id: str | None = None,
-    mission_id: str | None = None,
-    wp_id: str | None = None,
-    status: str | None = None,
-) -> list[dict[str, Any]]:
+def list_ops(repo_root: Path | str, limit: int | None = None, *, profile_id: str | None = None,
+             mission_id: str | None = None, wp_id: str | None = None, status: str | None = None,
+             ) -> list[dict[str, Any]]:
     """Summaries of the Ops that match every filter given, newest first; an
     open Op's summary has its `owner_state` (`kitty_ops.lifecycle.owners`), others None.
 

@@ -22,14 +22,8 @@ SUBJECT = re.compile(r"^op\((?P<profile>[^)]*)\): (?P<action>.*) \[(?P<id8>[0-9A
 _RECORD_SEPARATOR, _FIELD_SEPARATOR = "\x1e", "\x1f"
 
 
-def op_commits(
-    repo_root: Path | str,
-    *,
-    profile_id: str | None = None,
-    mission_id: str | None = None,
-    since: str | None = None,
-    limit: int | None = None,
-) -> list[dict[str, Any]]:
+def op_commits(repo_root: Path | str, *, profile_id: str | None = None, mission_id: str | None = None,
+               since: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Op commits, newest first, each with its record's outcome and duration."""
     root = Path(repo_root)
     fields = _FIELD_SEPARATOR.join(("%H", "%aI", "%s", "%(trailers:key=Op-Id,valueonly,separator=%x2C)"))

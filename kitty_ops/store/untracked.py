@@ -35,7 +35,7 @@ import stat
 
 from kitty_ops.format import jsontext, rules
 from kitty_ops.format.layout import EVENTS_DIR
-from kitty_ops.format.scan import RecordScan, read_scan
+from kitty_ops.format.scan import RecordScan, read_scan, rules_stamp
 from kitty_ops.gitio import git
 from kitty_ops.system import files
 
@@ -46,17 +46,7 @@ _FORMAT = 1
 
 def _stamp() -> str:
     """What the cache is valid for: this kitty-ops and its rules."""
-    from kitty_ops import __version__
-    from kitty_ops.format import scan
-
-    parts = [str(_FORMAT), __version__]
-    for module in (rules, scan):
-        try:
-            info = os.stat(module.__file__ or "")
-            parts.append(f"{info.st_size}:{info.st_mtime_ns}")
-        except (OSError, TypeError):
-            parts.append("?")
-    return " ".join(parts)
+    return rules_stamp(str(_FORMAT))
 
 
 def _identity(info: os.stat_result) -> list[int]:

@@ -17,12 +17,7 @@ def write_atomically(path: str, data: bytes, mode: int = 0o644, dir_fd: int | No
     temporary = f"{path}.{os.getpid()}.tmp"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode, dir_fd=dir_fd)
     try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
+        write_and_close(fd, data)
         os.replace(temporary, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         try:
@@ -30,6 +25,16 @@ def write_atomically(path: str, data: bytes, mode: int = 0o644, dir_fd: int | No
         except OSError:
             pass
         raise
+
+
+def write_and_close(fd: int, data: bytes) -> None:
+    """Write all of `data` to `fd` (os.write may write less), then close it."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def write_quietly(path: str, data: bytes) -> bool:
