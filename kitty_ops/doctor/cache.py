@@ -88,9 +88,9 @@ class KnownRecords:
             return
         good = set(good_text.split("\n")) if good_text else set()
         self.dirty = True
-        changes = self._diff_tree(cached_tree, tree) if cached_tree else None
+        changes = _diff_tree(self.repo, cached_tree, tree) if cached_tree else None
         if changes is None:  # no usable cache: every regular record entry is to be learned
-            listed = self._ls_tree(tree)
+            listed = _ls_tree(self.repo, tree)
             self.good, self.unknown = set(), listed or {}
             self.complete = self.dirty = listed is not None
             return
@@ -120,39 +120,6 @@ class KnownRecords:
         except ValueError:
             return None, "", {}
         return tree, good_text, unknown
-
-    def _diff_tree(self, old: str, new: str) -> list[tuple[str, str, str | None]] | None:
-        """(name, new mode, new blob or None when deleted) for each entry that
-        differs between the trees; None when git cannot say (an old tree gone)."""
-        try:
-            raw = git.run(["diff-tree", "-z", "--no-renames", old, new], self.repo.root,
-                          env=git.repo_env(self.repo), replace_env=True).stdout
-        except git.GitError:
-            return None
-        fields = raw.decode(errors="surrogateescape").split("\0")
-        changes = []
-        for meta, name in zip(fields[0::2], fields[1::2], strict=False):  # a trailing empty field
-            parts = meta.lstrip(":").split()
-            if len(parts) != 5:
-                return None
-            _, new_mode, _, new_blob, status = parts
-            if op_id_from_name(name):
-                changes.append((name, new_mode, None if status == "D" else new_blob))
-        return changes
-
-    def _ls_tree(self, tree: str) -> dict[str, str] | None:
-        try:
-            raw = git.run(["ls-tree", "-z", tree], self.repo.root, env=git.repo_env(self.repo),
-                          replace_env=True).stdout
-        except git.GitError:
-            return None
-        entries = {}
-        for entry in raw.decode(errors="surrogateescape").split("\0"):
-            meta, _, name = entry.partition("\t")
-            parts = meta.split()
-            if len(parts) == 3 and parts[0] in _REGULAR_MODES and op_id_from_name(name):
-                entries[name] = parts[2]
-        return entries
 
     # --- using ---
 
@@ -225,3 +192,38 @@ def _scan_hashing(path: str, op_id: str, oid_length: int) -> tuple[RecordScan, s
         return read_scan(path, op_id), None
     finally:
         os.close(fd)
+
+
+def _diff_tree(repo: git.Repo, old: str, new: str) -> list[tuple[str, str, str | None]] | None:
+    """(name, new mode, new blob or None when deleted) for each entry that
+    differs between the trees; None when git cannot say (an old tree gone)."""
+    try:
+        raw = git.run(["diff-tree", "-z", "--no-renames", old, new], repo.root,
+                      env=git.repo_env(repo), replace_env=True).stdout
+    except git.GitError:
+        return None
+    fields = raw.decode(errors="surrogateescape").split("\0")
+    changes = []
+    for meta, name in zip(fields[0::2], fields[1::2], strict=False):  # a trailing empty field
+        parts = meta.lstrip(":").split()
+        if len(parts) != 5:
+            return None
+        _, new_mode, _, new_blob, status = parts
+        if op_id_from_name(name):
+            changes.append((name, new_mode, None if status == "D" else new_blob))
+    return changes
+
+
+def _ls_tree(repo: git.Repo, tree: str) -> dict[str, str] | None:
+    try:
+        raw = git.run(["ls-tree", "-z", tree], repo.root, env=git.repo_env(repo),
+                      replace_env=True).stdout
+    except git.GitError:
+        return None
+    entries = {}
+    for entry in raw.decode(errors="surrogateescape").split("\0"):
+        meta, _, name = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[0] in _REGULAR_MODES and op_id_from_name(name):
+            entries[name] = parts[2]
+    return entries

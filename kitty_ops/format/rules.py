@@ -29,9 +29,14 @@ from kitty_ops.system.clock import datetime, timezone
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
-    from typing import Any, TypeGuard
+    from typing import Any, Protocol, TypeGuard
 
-    from kitty_ops.format.scan import RecordScan
+    class RecordScan(Protocol):
+        """What the rules read of a record (`kitty_ops.format.scan.RecordScan` has it)."""
+
+        started: dict[str, Any] | None
+        completed: dict[str, Any] | None
+        problems: list[str]
 
 # Limits.
 MAX_LINE_BYTES = 1 << 20  # 1 MiB: a longer line is refused at write time and invalid when read
@@ -386,7 +391,7 @@ def id_problem(event: dict[str, Any], op_id: str) -> str | None:
 
 
 # --- an Op's state: the one place status, orphan, pending and stale are decided ---
-# `scan` is a `kitty_ops.format.scan.RecordScan`: `started`, `completed` (dicts or None), `problems`.
+# `scan` is a record's scan (`kitty_ops.format.scan.RecordScan`): `started`, `completed`, `problems`.
 
 def op_status(scan: RecordScan) -> str:
     """`invalid`, `open`, or the outcome of a completed Op (`completed` for a

@@ -284,6 +284,22 @@ def _commit_command(message: str) -> str:
     return f"git commit -q -m {shlex.quote(message)}"
 
 
+_Waiting = list[tuple["Finding", "bytes | None", "frozenset[str]"]]  # findings waiting for a repair
+
+
+def _repaired_by(pending: _Waiting, path: str, new: bytes | None) -> tuple[_Waiting, _Waiting]:
+    """(repaired, still waiting) of the findings on `path`: content `new` repairs
+    those whose taken-away content it starts with, and has none of the problems they brought."""
+    if not pending or new is None:
+        return [], pending
+    problems: set[str] = set()
+    if any(entry[2] for entry in pending):
+        problems = set(scan_record(new, op_id_from_path(path)).problems)
+    repaired = [entry for entry in pending
+                if (entry[1] is None or new.startswith(entry[1])) and not entry[2] & problems]
+    return repaired, [entry for entry in pending if entry not in repaired]
+
+
 class _Auditor:
     """Reads the changes parents first; a finding waits, per path, for the
     later commit that repairs it (and heals it)."""
@@ -381,21 +397,12 @@ class _Auditor:
         self._check_content(position, commit, change, old, parent)
 
     def _repairs(self, path: str, new: bytes | None) -> list[tuple[Finding, bytes | None, frozenset[str]]]:
-        """The findings on `path` that content `new` repairs: it starts with what
-        they took away, and has none of the problems they brought."""
-        pending = self.restore.get(path)
-        if not pending or new is None:
-            return []
-        problems: set[str] = set()
-        if any(entry[2] for entry in pending):
-            problems = set(scan_record(new, op_id_from_path(path)).problems)
-        repaired = [entry for entry in pending
-                    if (entry[1] is None or new.startswith(entry[1])) and not entry[2] & problems]
-        left = [entry for entry in pending if entry not in repaired]
+        """The findings on `path` that content `new` repairs (no longer waiting)."""
+        repaired, left = _repaired_by(self.restore.get(path) or [], path, new)
         if left:
             self.restore[path] = left
         else:
-            del self.restore[path]
+            self.restore.pop(path, None)
         return repaired
 
     def _check_content(self, position: int, commit: history.Commit, change: history.Change,
