@@ -255,6 +255,19 @@ def test_a_custom_hook_can_chain_the_default_op_commit(committed_repo, tmp_path)
     result = subprocess.run(["kitty-ops", "complete", op_id], cwd=committed_repo, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert subject(committed_repo) == f"op(implementer): implement [{op_id[:8]}]"
+    head = git(committed_repo, "rev-parse", "HEAD")
+    assert result.stdout.strip() == f"{op_id} done, committed by your post-completion hook ({head[:8]})"
+
+
+def test_a_custom_hook_that_commits_nothing_says_the_record_was_handed_to_it(committed_repo, tmp_path):
+    hook = tmp_path / "hook.sh"
+    hook.write_text("#!/bin/sh\nexit 0\n")
+    hook.chmod(0o755)
+    git(committed_repo, "config", "kitty-ops.postCompleteHook", str(hook))
+    op_id = op(committed_repo)
+    result = subprocess.run(["kitty-ops", "complete", op_id], cwd=committed_repo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{op_id} done, handed to your post-completion hook (not committed)"
 
 
 def test_a_failing_hook_is_logged_and_recorded_and_the_completion_stands(committed_repo, tmp_path):

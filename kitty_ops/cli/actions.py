@@ -105,9 +105,7 @@ def complete_op(repo: Path | str, op_id: str, outcome: str, evidence_ref: str | 
     if as_json:
         print_json({**result.event, "record": str(result.record_path), "commit": result.commit,
                     "pending_reason": result.pending_reason})
-    elif result.commit:
-        print(f"{op_id} {outcome}, committed {result.commit[:12]}")
     else:
-        print(f"{op_id} {outcome}, not committed ({result.pending_reason or 'already in HEAD'})")
+        print(f"{op_id} {outcome}, {result.summary}")
     sys.stdout.flush()
     return EXIT_OK

@@ -50,9 +50,6 @@ def run(
         done = f" (Op {result.op_id} {result.outcome})" if completion else ""
         click.echo(f"kitty-ops: error: {result.problem}{done}", err=True)
     elif completion is not None:
-        committed = (
-            f"committed {completion.commit[:12]}" if completion.commit
-            else f"not committed ({completion.pending_reason or 'already in HEAD'})"
-        )
-        click.echo(f"kitty-ops: Op {result.op_id} {result.outcome} ({result.evidence}), {committed}", err=True)
+        click.echo(f"kitty-ops: Op {result.op_id} {result.outcome} ({result.evidence}), {completion.summary}",
+                   err=True)
     return result.exit_code

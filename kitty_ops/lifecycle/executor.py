@@ -29,14 +29,28 @@ if TYPE_CHECKING:
 class Completion:
     """What completing an Op did: its completed event, and its Op commit or why none."""
 
-    __slots__ = ("event", "record_file", "commit", "pending_reason")
+    __slots__ = ("event", "record_file", "commit", "pending_reason", "committed_by_hook")
 
     def __init__(self, event: dict[str, Any], record_file: Path | str, commit: str | None,
-                 pending_reason: str | None):
+                 pending_reason: str | None, committed_by_hook: str | None = None):
         self.event = event  # the completed event as written
         self.record_file = str(record_file)
         self.commit = commit  # the Op commit, when one was made
         self.pending_reason = pending_reason  # why the record is not committed
+        self.committed_by_hook = committed_by_hook  # a custom hook ran: its commit of the record, "" if none
+
+    @property
+    def summary(self) -> str:
+        """What became of the record, as the CLI says it after the outcome."""
+        if self.commit:
+            return f"committed {self.commit[:12]}"
+        if self.committed_by_hook:
+            return f"committed by your post-completion hook ({self.committed_by_hook[:8]})"
+        if self.committed_by_hook == "":
+            return "handed to your post-completion hook (not committed)"
+        if self.pending_reason:
+            return f"not committed ({self.pending_reason})"
+        return "not committed (already in HEAD)"
 
     @property
     def record_path(self) -> Path:
@@ -144,4 +158,4 @@ def complete_invocation(
         return Completion(completed, path, None, "--no-commit")
     label = f"Op {op_id} ({started.get('profile_id')}/{started.get('action')})"
     result = propagate(repo_root, op_id, label, settings)
-    return Completion(completed, path, result.commit, result.problem)
+    return Completion(completed, path, result.commit, result.problem, result.by_hook)

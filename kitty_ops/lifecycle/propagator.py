@@ -40,11 +40,21 @@ HOOK_CONFIG = POST_COMPLETE_HOOK_CONFIG
 class Propagation:
     """What happened after completion: the Op commit, or why there is none."""
 
-    __slots__ = ("commit", "problem")
+    __slots__ = ("commit", "problem", "by_hook")
 
-    def __init__(self, commit: str | None = None, problem: str | None = None) -> None:
+    def __init__(self, commit: str | None = None, problem: str | None = None, by_hook: str | None = None) -> None:
         self.commit = commit
         self.problem = problem
+        self.by_hook = by_hook  # the user's hook ran: the commit of it holding the record, "" if none
+
+
+def _committed_by_hook(repo_root: Path | str, op_id: str) -> str | None:
+    """The newest commit holding the record as it is in the work tree, after a
+    custom hook ran (it may have committed the record itself); None if none does."""
+    path = record_relpath(op_id)
+    if git.run(["diff", "--quiet", "HEAD", "--", path], repo_root, check=False).returncode != 0:
+        return None
+    return git.run(["log", "-1", "--format=%H", "--", path], repo_root, check=False).stdout.decode().strip() or None
 
 
 def configured_hook(repo_root: Path | str, config: dict[str, str | None] | None = None) -> str | None:
@@ -69,7 +79,7 @@ def propagate(repo_root: Path | str, op_id: str, label: str, settings: git.Runni
     try:
         if hook:
             _run_custom_hook(repo_root, op_id, hook)
-            return Propagation()
+            return Propagation(by_hook=_committed_by_hook(repo_root, op_id) or "")
         return Propagation(commit=commit_op(repo_root, op_id, config=config))
     except KittyOpsError as exc:
         problem = str(exc)
