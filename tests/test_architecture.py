@@ -24,6 +24,7 @@ LAYERS = [
     ("queries", ["kitty_ops.queries"]),
     ("hooks", ["kitty_ops.hooks"]),
     ("setup", ["kitty_ops.setup"]),
+    ("agents", ["kitty_ops.agents"]),
     ("cli", ["kitty_ops.cli"]),
     ("api", ["kitty_ops.api", "kitty_ops.__main__"]),
 ]
