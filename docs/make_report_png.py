@@ -35,7 +35,7 @@ def main() -> int:
         subprocess.run(["git", "commit", "-qm", "initial commit"], cwd=repo, check=True)
         built = build_mission(repo, 40)
         try:
-            subprocess.run([sys.executable, "-m", "kitty_ops", "report"], cwd=repo, check=True)
+            subprocess.run([sys.executable, "-m", "kitty_ops", "report", "-o", "kitty-ops-report.html"], cwd=repo, check=True)
             subprocess.run([
                 "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",

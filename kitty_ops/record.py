@@ -15,8 +15,10 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Field,
     PlainSerializer,
     PlainValidator,
+    Strict,
     StrictBool,
     ValidationError,
     WithJsonSchema,
@@ -68,6 +70,8 @@ Timestamp = Annotated[
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 Text = Annotated[str, AfterValidator(_rule(rules.text_problem))]
+# How many secrets a line had redacted (`kitty_ops.format.secrets`): a count, never what they were.
+Count = Annotated[int, Strict(), Field(ge=0)]
 Confidence = Annotated[
     str | float,
     PlainValidator(_confidence),
@@ -114,6 +118,8 @@ class InvocationRecord(_Event):
     model_id: Text | None = None
     mission_id: Text | None = None
     wp_id: Text | None = None
+    session_id: Text | None = None  # the agent's session (`kitty-ops agents hook`)
+    redacted: Count | None = None
 
 
 class CompletedEvent(_Event):
@@ -129,6 +135,7 @@ class CompletedEvent(_Event):
     outcome: Outcome | None
     closed_by: ClosedBy | None = None
     evidence_ref: Text | None = None
+    redacted: Count | None = None
 
     @model_validator(mode="after")
     def _outcome_unless_legacy(self) -> CompletedEvent:
@@ -147,6 +154,7 @@ class ArtifactLink(_Event):
     at: Timestamp
     kind: Text
     ref: Text
+    redacted: Count | None = None
 
 
 class CommitLink(_Event):
@@ -154,6 +162,7 @@ class CommitLink(_Event):
     invocation_id: OpId
     at: Timestamp
     sha: Text
+    redacted: Count | None = None
 
 
 class UnknownEvent(_Event):

@@ -28,6 +28,8 @@ DEFAULT_HOOK_TIMEOUT = 120.0
 MAX_AGE_HOURS_CONFIG = "kitty-ops.maxAgeHours"
 POST_COMPLETE_HOOK_CONFIG = "kitty-ops.postCompleteHook"
 TARGET_CONFIG = "kitty-ops.target"
+REDACT_CONFIG = "kitty-ops.redact"
+REDACT_ALLOW_CONFIG = "kitty-ops.redactAllow"
 DEFAULT_MAX_AGE_HOURS = 24.0  # an open Op older than this is stale (hook, doctor, sweep)
 
 # name: (type, default, meaning)
@@ -45,6 +47,9 @@ CONFIG = {
                            "an open Op whose owner is unknown is stale after this (hook, doctor, sweep)"),
     POST_COMPLETE_HOOK_CONFIG: ("executable", "the Op commit", "what runs after a completion"),
     TARGET_CONFIG: ("branch or ref", "branch", "where Op commits go: the branch, or refs/kitty-ops/records"),
+    REDACT_CONFIG: ("true or false", "true", "replace secrets by [REDACTED:<rule>] before a line is written,"
+                    " and block staged ones"),
+    REDACT_ALLOW_CONFIG: ("regex, multi-valued", "", "a secret any of these patterns finds is kept as it is"),
 }
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 

@@ -150,3 +150,33 @@ def hand_written_op(repo: Path, **started) -> str:
     record(repo, op_id).parent.mkdir(exist_ok=True)
     record(repo, op_id).write_text(json.dumps(line) + "\n")
     return op_id
+
+
+AGENT_PAYLOADS = Path(__file__).parent / "data" / "agents"
+
+
+@pytest.fixture
+def fake_agent():
+    """Start `tests/fake_agent.py` (a long-lived agent that runs its installed
+    hooks through `sh -c`) on a configuration file, with this Python's scripts
+    on PATH; each is killed at the end if still there."""
+    import sys
+
+    started = []
+
+    def spawn(config_file: Path, cwd: Path) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).parent / "fake_agent.py"), str(config_file), str(cwd)],
+            cwd=cwd, env=env_with_scripts(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        started.append(process)
+        return process
+
+    yield spawn
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream:
+                stream.close()

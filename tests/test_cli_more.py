@@ -84,7 +84,8 @@ def test_init_write_creates_or_extends_the_pre_commit_config(committed_repo):
     assert result.returncode == 0, result.stderr
     text = config.read_text()
     assert text.startswith(
-        "# my hooks\ndefault_install_hook_types: [pre-commit, pre-push]\nrepos:\n"
+        "# my hooks\ndefault_install_hook_types: [pre-commit, pre-push, prepare-commit-msg]\n"
+        "default_stages: [pre-commit]\nrepos:\n"
         "  - repo: https://github.com/pre-commit/pre-commit-hooks\n"
     )
     assert "  - repo: local\n" in text and "      - id: kitty-ops-orphans\n" in text
@@ -93,7 +94,7 @@ def test_init_write_creates_or_extends_the_pre_commit_config(committed_repo):
     assert yaml.safe_load(text)["default_install_hook_types"] == ["pre-commit", "pre-push"]
     repos = yaml.safe_load(text)["repos"]
     assert [repo["repo"] for repo in repos] == ["https://github.com/pre-commit/pre-commit-hooks", "local"]
-    assert "  - repo: https://github.com/kitty-ops/kitty-ops\n    rev: v0.1.0\n" in result.stdout  # the alternative
+    assert "--hooks-from" in result.stdout  # the published form, for teammates with nothing installed
     again = kitty_ops("init", "--write", cwd=committed_repo)
     assert "already has kitty-ops hooks" in again.stdout and config.read_text() == text
 

@@ -33,15 +33,19 @@ def test_the_published_entry_names_the_repository_and_the_release():
     (published,) = yaml.safe_load("repos:\n" + published_entry())["repos"]
     assert published["repo"] == "https://github.com/kitty-ops/kitty-ops" and published["rev"] == "v0.1.0"
     assert [hook["id"] for hook in published["hooks"]] == [
-        "kitty-ops-orphans", "kitty-ops-validate", "kitty-ops-audit", "kitty-ops-sync"]
+        "kitty-ops-orphans", "kitty-ops-validate", "kitty-ops-audit", "kitty-ops-sync", "kitty-ops-link"]
 
 
-def test_init_write_prints_the_published_form_as_the_alternative(committed_repo):
+def test_init_write_says_how_teammates_get_the_published_form(committed_repo):
     result = kitty_ops_process("init", "--write", cwd=committed_repo)
     assert result.returncode == 0, result.stderr
-    assert "Once kitty-ops is released" in result.stdout and published_entry().rstrip() in result.stdout
+    assert "Executable kitty-ops-orphans not found" in result.stdout and "--hooks-from" in result.stdout
     config = (committed_repo / ".pre-commit-config.yaml").read_text()
-    assert config.startswith("default_install_hook_types: [pre-commit, pre-push]\nrepos:\n")
+    assert config.startswith(
+        "default_install_hook_types: [pre-commit, pre-push, prepare-commit-msg]\n"
+        "default_stages: [pre-commit]\nrepos:\n")
+    printed = kitty_ops_process("init", cwd=committed_repo).stdout
+    assert published_entry().rstrip() in printed
     assert local_entry() in config
 
 

@@ -95,7 +95,7 @@ def test_an_owner_killed_with_sigkill_is_dead_at_once_and_the_hook_blocks(commit
     assert orphans_hook([]) == 1
     out = capsys.readouterr().out
     assert (
-        f"Op {op_id} (implementer: implement, started 0.0h ago) is a dead orphan (owner pid {process.pid} is gone)."
+        f"Op {op_id} (implementer: implement, started <1 min ago) is a dead orphan (owner pid {process.pid} is gone)."
     ) in out
     assert f"kitty-ops complete {op_id} --outcome abandoned" in out
 
@@ -113,7 +113,7 @@ def test_a_real_git_commit_is_blocked_by_the_hook_when_the_owner_died(committed_
 
     result = subprocess.run(["git", "commit", "-m", "work"], cwd=committed_repo, capture_output=True, text=True)
     assert result.returncode == 1
-    assert f"Op {op_id} (implementer: implement, started 0.0h ago) is a dead orphan" in result.stdout + result.stderr
+    assert f"Op {op_id} (implementer: implement, started <1 min ago) is a dead orphan" in result.stdout + result.stderr
     assert git(committed_repo, "log", "-1", "--format=%s") == "initial"
 
 
@@ -257,8 +257,8 @@ def test_doctor_shows_the_owner_in_its_table_and_json(committed_repo, agent):
     text = kitty_ops_process("doctor", "ops", cwd=committed_repo)
     assert text.returncode == 1
     rows = {line.split()[0]: line.split() for line in text.stdout.splitlines() if line.startswith("  01")}
-    assert rows[dead][4:6] == ["dead", "stale"]
-    assert rows[running][4:6] == ["running", "running"]  # 30h old, but its owner (this test) runs
+    assert rows[dead][5:7] == ["dead", "stale"]  # ages read `30 min`, `30 h`: two words
+    assert rows[running][5:7] == ["running", "running"]  # 30h old, but its owner (this test) runs
     report = json.loads(kitty_ops_process("doctor", "ops", "--json", cwd=committed_repo).stdout)
     states = {entry["invocation_id"]: (entry["owner_state"], entry["stale"]) for entry in report["orphans"]}
     assert states[dead] == ("dead", True)
@@ -269,7 +269,7 @@ def test_a_running_owner_keeps_an_old_op_from_blocking_the_hook(committed_repo, 
     owners.record_owner(committed_repo, op_id, os.getpid())
     assert orphans_hook([]) == 0
     assert capsys.readouterr().out == (
-        f"warning: kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement, started 30.0h ago)"
+        f"warning: kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement, started 30 h ago)"
         f" is still open (owner pid {os.getpid()} is running).\n"
     )
     assert orphans_hook(["--strict"]) == 1

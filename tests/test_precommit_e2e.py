@@ -72,7 +72,7 @@ def test_a_staged_orphan_blocks_the_commit(guarded_repo):
     result = commit(guarded_repo)
     assert result.returncode == 1, result.output
     assert "kitty-ops orphans" in result.output and "Failed" in result.output
-    assert f"Op {op_id} (implementer: implement, started 0.0h ago) is staged but not completed." in result.output
+    assert f"Op {op_id} (implementer: implement, started <1 min ago) is staged but not completed." in result.output
     assert git(guarded_repo, "rev-parse", "HEAD") == head
 
 
@@ -81,7 +81,7 @@ def test_a_stale_orphan_blocks_any_commit(guarded_repo):
     stage_user_change(guarded_repo)
     result = commit(guarded_repo)
     assert result.returncode == 1
-    assert f"Op {op_id} (implementer: implement, started 30.0h ago) is a stale orphan" in result.output
+    assert f"Op {op_id} (implementer: implement, started 30 h ago) is a stale orphan" in result.output
     assert "kitty-ops doctor ops --close-stale" in result.output
 
 

@@ -59,15 +59,29 @@ def mission_repo(committed_repo):
         built["owner"].wait()
 
 
-def test_report_writes_the_page_to_the_current_directory_and_prints_its_path(committed_repo):
+def test_report_writes_the_page_outside_the_work_tree_and_prints_its_path(committed_repo):
     op = start_invocation(committed_repo, "implementer", "implement", request_text="add a cache")
     complete_invocation(committed_repo, op["invocation_id"], "done", artifacts=["src/cache.py"])
     result = kitty_ops_process("report", cwd=committed_repo)
     assert result.returncode == 0, result.stderr
-    page = committed_repo / "kitty-ops-report.html"
+    page = committed_repo / ".git" / "kitty-ops" / "report.html"
     assert result.stdout == f"{page}  (1 Op)\n"
     text = page.read_text()
     assert text.startswith("<!DOCTYPE html>") and "add a cache" in text and "src/cache.py" in text
+    assert "report" not in git(committed_repo, "status", "--porcelain", "--ignored")  # not in the work tree
+
+
+def test_bidirectional_controls_in_records_are_shown_as_visible_marks(committed_repo):
+    from kitty_ops.queries.report import report_data
+
+    controls = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    start_invocation(committed_repo, "implementer", "implement", request_text=f"pay \u202eevil{controls}")
+    [op] = report_data(committed_repo)["ops"]
+    assert op["request"].startswith("pay ⟨U+202E⟩evil⟨U+202A⟩⟨U+202B⟩")
+    assert not set(controls) & set(op["request"])
+    assert kitty_ops_process("report", cwd=committed_repo).returncode == 0
+    page = (committed_repo / ".git" / "kitty-ops" / "report.html").read_text()
+    assert "\u202e" not in page and "\\u202e" not in page
 
 
 def test_the_page_loads_nothing_from_anywhere(mission_repo):
@@ -129,7 +143,7 @@ def test_a_browser_takes_a_screenshot_of_the_page(mission_repo, tmp_path):
     kitty_ops_process("report", cwd=repo, check=True)
     shot = tmp_path / "report.png"
     result = chromium("--window-size=1280,900", f"--screenshot={shot}",
-                      page=repo / "kitty-ops-report.html", tmp_path=tmp_path)
+                      page=repo / ".git" / "kitty-ops" / "report.html", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
 
@@ -178,7 +192,7 @@ def test_since_that_git_cannot_read_is_refused(committed_repo):
     assert result.stderr == (
         "kitty-ops: error: --since 'garbage': not a date git understands (try '2 weeks ago' or 2026-11-01)\n"
     )
-    assert not (committed_repo / "kitty-ops-report.html").exists()
+    assert not (committed_repo / ".git" / "kitty-ops" / "report.html").exists()
 
 
 def test_an_output_in_a_missing_directory_is_refused(committed_repo):
@@ -188,7 +202,7 @@ def test_an_output_in_a_missing_directory_is_refused(committed_repo):
 
 def test_an_empty_repository_gets_a_page_that_says_so(committed_repo, tmp_path):
     assert kitty_ops_process("report", cwd=committed_repo).stdout.endswith("(0 Ops)\n")
-    dom = dump_dom(committed_repo / "kitty-ops-report.html", tmp_path)
+    dom = dump_dom(committed_repo / ".git" / "kitty-ops" / "report.html", tmp_path)
     assert body_attributes(dom)["data-rendered"] == "0" and "No Ops to show." in dom
 
 
@@ -197,7 +211,7 @@ def test_two_thousand_ops_keep_their_lanes_legible(committed_repo, tmp_path):
     built["owner"].kill()
     built["owner"].wait()
     assert kitty_ops_process("report", cwd=committed_repo).returncode == 0
-    dom = dump_dom(committed_repo / "kitty-ops-report.html", tmp_path)
+    dom = dump_dom(committed_repo / ".git" / "kitty-ops" / "report.html", tmp_path)
     attributes = body_attributes(dom)
     assert "data-error" not in attributes
     assert attributes["data-rendered"] == "2000" and attributes["data-lanes"] == "4"

@@ -82,8 +82,9 @@ def test_list_has_column_headers_and_one_duration_form(committed_repo):
     still_open = open_op(committed_repo, hours_ago=50)
     lines = kitty_ops_process("list", cwd=committed_repo).stdout.splitlines()
     assert lines[0].split() == ["ID", "STARTED", "TOOK", "STATUS", "PROFILE:", "ACTION"]
-    assert lines[1].split()[:5] == [still_open, "2d02h", "ago", "-", "open"]
-    assert lines[2].split()[:5] == [done, "1d06h", "ago", "1d06h", "done"]
+    # ages as a person reads them (`2 d ago`), durations as `format_duration` writes them
+    assert lines[1].split()[:6] == [still_open, "2", "d", "ago", "-", "open"]
+    assert lines[2].split()[:6] == [done, "30", "h", "ago", "1d06h", "done"]
     assert lines[0].index("STATUS") == lines[1].index("open") == lines[2].index("done")
 
 

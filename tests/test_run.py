@@ -187,7 +187,7 @@ def test_a_run_killed_outright_leaves_a_dead_op_that_blocks_the_hook(committed_r
     process.wait()  # its command lives on, orphaned (killed by `reap`)
     assert owners.owner_state(committed_repo, op_id) == "dead"
     assert orphans_hook([]) == 1
-    assert f"Op {op_id} (implementer: implement, started 0.0h ago) is a dead orphan" in capsys.readouterr().out
+    assert f"Op {op_id} (implementer: implement, started <1 min ago) is a dead orphan" in capsys.readouterr().out
 
 
 def test_run_op_is_the_library_function_behind_it(committed_repo):

@@ -60,12 +60,23 @@ def print_json(value: object) -> None:
 
 
 def start_op(repo: Path | str, profile_id: str, action: str, owner_pid: int | None, as_json: bool,
-             optional: dict[str, object]) -> int:
+             optional: dict[str, object], repo_given: bool = False) -> int:
+    """`repo_given`: `--repo` named the directory (outside git, it was set up on
+    purpose: no note that nothing there is committed)."""
     from kitty_ops.lifecycle.executor import start_invocation
     from kitty_ops.lifecycle.owners import command_line_owner
 
     optional = {name: value for name, value in optional.items() if value is not None}
-    started = start_invocation(repo, profile_id, action, owner_pid=command_line_owner(owner_pid), **optional)
+    notes: list[str] = []
+    started = start_invocation(repo, profile_id, action, owner_pid=command_line_owner(owner_pid, notes), **optional)
+    if not repo_given:
+        from kitty_ops.gitio import git
+
+        if git.find_repo(repo) is None:
+            notes.append(f"not in a git repository: the record is written to {os.path.join(repo, 'kitty-ops')}"
+                         " and nothing there is committed (run it in a git work tree, or give --repo)")
+    for note in notes:
+        print(f"kitty-ops: note: {note}", file=sys.stderr)
     if as_json:
         print_json(started)
     else:

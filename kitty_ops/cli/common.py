@@ -59,7 +59,10 @@ def format_duration(seconds: float | None) -> str:
 
 
 def format_age(hours: float | None) -> str:
-    return format_duration(None if hours is None else hours * 3600)
+    """`<1 min`, `12 min`, `3 h`, `2 d` (see `kitty_ops.system.clock.age_text`)."""
+    from kitty_ops.system.clock import age_text
+
+    return age_text(hours)
 
 
 STATUS_COLOURS = {"done": "green", "failed": "red", "abandoned": "yellow", "open": "cyan", "invalid": "red"}

@@ -12,6 +12,7 @@ from kitty_ops.cli.common import (
 )
 from kitty_ops.doctor import ops as doctor_ops
 from kitty_ops.errors import EXIT_OK, EXIT_PROBLEM
+from kitty_ops.lifecycle.owners import DEAD, RUNNING
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,9 +39,11 @@ def doctor() -> None:
 @json_option
 @repo_option
 def ops(repo: Path, close_stale: bool, threshold_hours: float | None, as_json: bool) -> int:
-    """List orphans (started, never completed), pending records (completed, not
-    committed) and invalid records. Exit 1 when any is listed; with
-    --close-stale, exit 0 when only fresh orphans remain.
+    """List Ops in progress (their owner runs), orphans (started, never
+    completed, owner gone or unknown), pending records (completed, not
+    committed) and invalid records. Exit 1 when an orphan, a pending or an
+    invalid record is listed; with --close-stale, exit 0 when only fresh
+    orphans remain. `--json` lists the Ops in progress under `in_progress`.
 
     \b
     Examples:
@@ -53,6 +56,9 @@ def ops(repo: Path, close_stale: bool, threshold_hours: float | None, as_json: b
     threshold_hours = max_age_hours(repo, threshold_hours)
     closed = doctor_ops.close_stale(repo, threshold_hours) if close_stale else None
     report = doctor_ops.doctor_report(repo)
+    # an open Op whose owner runs is in progress, not an orphan to abandon
+    report["in_progress"] = [entry for entry in report["orphans"] if entry["owner_state"] == RUNNING]
+    report["orphans"] = [entry for entry in report["orphans"] if entry["owner_state"] != RUNNING]
     for entry in report["orphans"]:
         entry["stale"] = doctor_ops.is_stale(entry, threshold_hours)
     locks = doctor_ops.stale_locks(repo)
@@ -60,7 +66,7 @@ def ops(repo: Path, close_stale: bool, threshold_hours: float | None, as_json: b
 
     shared = ref_report(repo)
     ref_trouble = bool(shared and (shared["problems"] or shared["conflicts"]))
-    found = any(report.values()) or bool(locks) or ref_trouble
+    found = any(value for key, value in report.items() if key != "in_progress") or bool(locks) or ref_trouble
     if closed is not None:  # the sweep asked about stale orphans: fresh ones are not a problem
         orphans_left = any(entry["stale"] for entry in report["orphans"])
         failed = any(entry["result"] == "error" for entry in closed)
@@ -107,13 +113,20 @@ def _print_sweep(closed: list[dict[str, Any]]) -> None:
 
 
 def _print_report(report: dict[str, Any], threshold_hours: float) -> None:
-    if not any(report.values()):
+    if report["in_progress"]:
+        click.echo(f"In progress (their owner runs): {len(report['in_progress'])}")
+        _print_table("in_progress", report["in_progress"])
+    if not any(value for key, value in report.items() if key != "in_progress"):
         click.echo(_style("All Op records are complete, committed and valid.", fg="green"))
         return
     if report["orphans"]:
         click.echo(_style(f"Orphans (started, never completed): {len(report['orphans'])}", fg="yellow", bold=True))
         _print_table("orphans", report["orphans"])
-        if any(entry["stale"] for entry in report["orphans"]):
+        stale = [entry for entry in report["orphans"] if entry["stale"]]
+        if stale and all(entry["owner_state"] == DEAD for entry in stale):
+            click.echo("  close every stale one (their owners are gone: at any age):"
+                       " kitty-ops doctor ops --close-stale")
+        elif stale:
             click.echo(
                 f"  close every stale one: kitty-ops doctor ops --close-stale --threshold-hours {threshold_hours:g}"
             )
@@ -129,14 +142,14 @@ def _print_report(report: dict[str, Any], threshold_hours: float) -> None:
 
 
 def _state(entry: dict[str, Any]) -> str:
-    if entry["stale"]:
+    if entry.get("stale"):
         return "stale"
     return "running" if entry["owner_state"] == "running" else "running?"
 
 
 def _print_table(kind: str, entries: list[dict[str, Any]]) -> None:
     """One row per Op: id, age, profile, action, (orphans: owner, state,) the command that settles it."""
-    orphans = kind == "orphans"
+    orphans = kind in ("orphans", "in_progress")
     headers = ["ID", "AGE", "PROFILE", "ACTION", *(["OWNER", "STATE"] if orphans else []), "NEXT"]
     rows = [
         [

@@ -69,7 +69,8 @@ def _start(args: list[str]) -> int | None:
     optional = {name: found.get(name) for name in START_VALUES.values()
                 if name not in ("profile_id", "action", "owner_pid", "repo")}
     return start_op(resolve_records_top(found.get("repo")), found["profile_id"], found["action"],
-                    None if owner is None else int(owner), bool(found.get("as_json")), optional)
+                    None if owner is None else int(owner), bool(found.get("as_json")), optional,
+                    found.get("repo") is not None)
 
 
 def _complete(args: list[str]) -> int | None:
@@ -98,6 +99,10 @@ COMMANDS = {"start": _start, "complete": _complete}
 
 def run_fast(argv: list[str]) -> int | None:
     """The exit code of `kitty-ops start|complete ...`, or None to leave it to click."""
+    if argv[:2] == ["agents", "hook"] and "--help" not in argv and "-h" not in argv:
+        from kitty_ops.agents.hook import main as agent_hook  # on every prompt: no click; never fails
+
+        return agent_hook(argv[2:])
     command = COMMANDS.get(argv[0]) if argv else None
     if command is None:
         return None

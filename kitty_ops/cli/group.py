@@ -31,6 +31,8 @@ COMMANDS = {
     "schema": "kitty_ops.cli.schema:schema",
     "demo": "kitty_ops.cli.demo:demo",
     "sync": "kitty_ops.cli.sync:sync_command",
+    "uninstall": "kitty_ops.cli.uninstall:uninstall",
+    "agents": "kitty_ops.cli.agents:agents",
 }
 
 

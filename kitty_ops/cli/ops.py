@@ -29,13 +29,16 @@ def start(repo: Path, profile_id: str, action: str, owner_pid: int | None, as_js
 
     Its owner, the process whose end means the Op is dead, is recorded
     locally: `--owner-pid`, else the nearest ancestor that is not a shell (in
-    `op=$(kitty-ops start ...)`, whoever runs the script).
+    `op=$(kitty-ops start ...)`, whoever runs the script). Typed in an
+    interactive shell, the Op has no owner process and its age decides
+    (the terminal would own it for as long as it lives).
 
     \b
     Example:
       op=$(kitty-ops start --profile implementer --action implement --mission-id M1)
     """
-    return start_op(repo, profile_id, action, owner_pid, as_json, optional)
+    repo_given = click.get_current_context().params.get("repo_dir") is not None
+    return start_op(repo, profile_id, action, owner_pid, as_json, optional, repo_given)
 
 
 @click.command()

@@ -62,12 +62,12 @@ def list_command(
     if not ops:
         common.echo("no matching Ops")
         return EXIT_OK
-    common.echo(f"{'ID':<26}  {'STARTED':>9}  {'TOOK':>6}  {'STATUS':<9}  PROFILE: ACTION")
+    common.echo(f"{'ID':<26}  {'STARTED':>10}  {'TOOK':>6}  {'STATUS':<9}  PROFILE: ACTION")
     for op in ops:
         owner = f"  (owner {op['owner_state']})" if op["owner_state"] else ""
         took = _took(op)
         common.echo(
-            f"{op['invocation_id']}  {common.format_age(age_hours(op['started_at'])) + ' ago':>9}  {took:>6}  "
+            f"{op['invocation_id']}  {common.format_age(age_hours(op['started_at'])) + ' ago':>10}  {took:>6}  "
             f"{common.styled_status(op['status'], 9)}  {op['profile_id']}: {op['action']}{owner}"
         )
     return EXIT_OK
@@ -111,6 +111,9 @@ def show(repo: Path, op_id: str, as_json: bool) -> int:
         raise UnknownOp(f"{op_id}: no such Op (no {EVENTS_DIR}/{op_id}.jsonl)")
     owner = OwnerStates(repo).assess(op_id) if _status(record) == "open" else (None, None)
     commit = refstore.record_commit(repo, f"{EVENTS_DIR}/{path.name}") if git.find_repo(repo) else None
+    from kitty_ops.queries.linked import linked_commits
+
+    linked = linked_commits(repo, op_id)
     if as_json:
         common.echo_json(
             {
@@ -125,11 +128,14 @@ def show(repo: Path, op_id: str, as_json: bool) -> int:
                 "unknown_events": [_dump(event) for event in record.unknown],
                 "problems": list(record.problems),
                 "commit": commit,
+                "linked_commits": linked,
             }
         )
         return EXIT_OK
     for line in _timeline(record, commit, owner):
         common.echo(line)
+    for found in linked:  # commits carrying its `Op-Id:` trailer
+        common.echo(f"  linked    {found['sha'][:12]} {_printable(found['subject'])}")
     return EXIT_OK
 
 

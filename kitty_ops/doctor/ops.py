@@ -33,6 +33,7 @@ from kitty_ops.format.scan import RecordScan, age_hours, read_scan
 from kitty_ops.gitio import git
 from kitty_ops.lifecycle.owners import DEAD, UNKNOWN, OwnerStates
 from kitty_ops.lifecycle.threshold import max_age_hours
+from kitty_ops.system.clock import age_text
 
 DEFAULT_STALE_HOURS = rules.DEFAULT_STALE_HOURS
 
@@ -329,7 +330,9 @@ def _commit_lock_held(repo: git.Repo) -> bool:
 
 
 def next_command(kind: str, entry: dict[str, Any]) -> str:
-    """The command that settles an `orphans` or `pending` entry of the report."""
+    """The command that settles an `orphans`, `in_progress` or `pending` entry of the report."""
+    if kind == "in_progress":
+        return "(wait for it; its owner completes it)"
     if kind == "orphans":
         return f"kitty-ops complete {entry['invocation_id']} --outcome abandoned"
     return f"kitty-ops commit {entry['invocation_id']}"
@@ -347,7 +350,7 @@ def is_stale(entry: dict[str, Any], threshold_hours: float) -> bool:
 def stale_because(entry: dict[str, Any]) -> str:
     if entry.get("owner_state") == DEAD:
         return entry["owner_detail"]
-    return "start time unreadable" if entry["age_hours"] is None else f"open {entry['age_hours']:.1f}h"
+    return "start time unreadable" if entry["age_hours"] is None else f"open {age_text(entry['age_hours'])}"
 
 
 def close_stale(

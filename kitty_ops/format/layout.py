@@ -5,7 +5,7 @@ import os
 
 from kitty_ops.errors import InvalidInput, UnsafePath
 from kitty_ops.format.ulid import is_ulid, require_ulid
-from kitty_ops.settings import POST_COMPLETE_HOOK_CONFIG, TARGET_CONFIG
+from kitty_ops.settings import POST_COMPLETE_HOOK_CONFIG, REDACT_ALLOW_CONFIG, REDACT_CONFIG, TARGET_CONFIG
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,7 +37,9 @@ IDENT_CONFIG = ("user.name", "user.email", "author.name", "author.email", "commi
 REFS_CONFIG = ("core.logAllRefUpdates", "core.hooksPath", "core.sharedRepository", "extensions.refStorage",
                "extensions.objectFormat", "core.filesRefLockTimeout")
 COMMIT_CONFIG = (SIGN_CONFIG, TARGET_CONFIG, *IDENT_CONFIG, *REFS_CONFIG)
-COMPLETION_CONFIG = (POST_COMPLETE_HOOK_CONFIG, *COMMIT_CONFIG)
+# ... and whether (and what not) to redact (read only when a secret is found).
+REDACT_SETTINGS = (REDACT_CONFIG, REDACT_ALLOW_CONFIG)
+COMPLETION_CONFIG = (POST_COMPLETE_HOOK_CONFIG, *REDACT_SETTINGS, *COMMIT_CONFIG)
 
 
 def record_relpath(op_id: str) -> str:

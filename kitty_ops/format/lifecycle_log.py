@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from kitty_ops.format import jsontext
 from kitty_ops.format.layout import LIFECYCLE_LOG_RELATIVE_PATH
+from kitty_ops.format.secrets import redact_event
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,4 +50,6 @@ def lines_for(started: dict[str, Any], completed: dict[str, Any]) -> bytes:
         phase_line(started, phase_for_outcome(outcome), completed.get("completed_at", ""),
                    None if outcome == "done" else outcome),
     ]
-    return b"".join(jsontext.dumps(line).encode() + b"\n" for line in lines)
+    # Made from the record, whose lines were redacted when written; scanned again
+    # for records kitty-ops did not write (`kitty_ops.format.secrets`).
+    return b"".join(jsontext.dumps(redact_event(line)[0]).encode() + b"\n" for line in lines)

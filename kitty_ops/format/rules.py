@@ -202,6 +202,13 @@ def confidence_problem(value: object) -> str | None:
     return "must be a string or a finite number"
 
 
+def count_problem(value: object) -> str | None:
+    """A count: a whole number >= 0 (`redacted`: how many secrets the line had replaced)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return "must be a whole number >= 0"
+    return None
+
+
 def _one_of(choices: tuple[str, ...]) -> Callable[[object], str | None]:
     def problem(value: object) -> str | None:
         return None if isinstance(value, str) and value in choices else f"must be one of {', '.join(choices)}"
@@ -227,7 +234,12 @@ STARTED_OPTIONAL = {
     "model_id": text_problem,
     "mission_id": text_problem,
     "wp_id": text_problem,
+    "session_id": text_problem,  # the agent's own session id (`kitty-ops agents hook`)
+    "redacted": count_problem,
 }
+# Every event kitty-ops writes may say how many secrets it had redacted
+# (`kitty_ops.format.secrets`): the count, never what they were.
+REDACTED_OPTIONAL = {"redacted": count_problem}
 if TYPE_CHECKING:
     _Fields = dict[str, tuple[Callable[[object], str | None], bool]]
 
@@ -245,9 +257,9 @@ EVENT_FIELDS: dict[str, _Fields] = {  # name: (its rule, whether it is required)
     STARTED: _fields({"profile_id": token_problem, "action": token_problem, "started_at": timestamp_problem},
                      STARTED_OPTIONAL),
     COMPLETED: _fields({"completed_at": timestamp_problem, "outcome": outcome_problem},
-                       {"closed_by": closed_by_problem, "evidence_ref": text_problem}),
-    ARTIFACT_LINK: _fields({"at": timestamp_problem, "kind": text_problem, "ref": text_problem}),
-    COMMIT_LINK: _fields({"at": timestamp_problem, "sha": text_problem}),
+                       {"closed_by": closed_by_problem, "evidence_ref": text_problem, **REDACTED_OPTIONAL}),
+    ARTIFACT_LINK: _fields({"at": timestamp_problem, "kind": text_problem, "ref": text_problem}, REDACTED_OPTIONAL),
+    COMMIT_LINK: _fields({"at": timestamp_problem, "sha": text_problem}, REDACTED_OPTIONAL),
 }
 
 

@@ -50,23 +50,32 @@ def store(objects_dir: str, oid: str, body: bytes) -> None:
     except OSError:
         if os.path.exists(path):
             return  # not ours to touch (another user's object): it exists
-    temporary = os.path.join(directory, f"tmp_obj_kitty_ops_{os.getpid()}_{time.monotonic_ns()}")
     data = zlib.compress(body, 1)
-    for attempt in range(3):  # `gc` removes empty object directories: make it again
-        os.makedirs(directory, exist_ok=True)
+    for attempt in range(3):
         try:
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-            break
+            _write_loose(directory, path, data)
+            return
         except FileNotFoundError:
+            # A concurrent `git gc` removed the empty object directory, or `git
+            # prune` (whose expiry takes every `tmp_obj_*` with `--prune=now`) our
+            # temporary file: write it again, as git retries.
             if attempt == 2:
                 raise
+
+
+def _write_loose(directory: str, path: str, data: bytes) -> None:
+    temporary = os.path.join(directory, f"tmp_obj_kitty_ops_{os.getpid()}_{time.monotonic_ns()}")
+    os.makedirs(directory, exist_ok=True)
+    write_and_close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444), data)
     try:
-        write_and_close(fd, data)
         os.link(temporary, path)
     except FileExistsError:
         pass  # another process stored the same object meanwhile
     finally:
-        os.unlink(temporary)
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass  # pruned meanwhile
 
 
 def _sha1(data: bytes) -> Any:

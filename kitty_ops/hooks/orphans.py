@@ -28,7 +28,7 @@ from kitty_ops.hooks import remedies, removals
 from kitty_ops.lifecycle import threshold
 from kitty_ops.lifecycle.owners import DEAD, RUNNING, UNKNOWN, OwnerStates
 from kitty_ops.store.untracked import UntrackedCache, lstat
-from kitty_ops.system.clock import datetime, timezone
+from kitty_ops.system.clock import age_text, datetime, timezone
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -101,10 +101,10 @@ _UNSET = -1.0
 
 
 def describe(path: str, scan: RecordScan, now: datetime, age: float | None = _UNSET, op_id: str = "") -> str:
-    """`path: Op <id> (<profile>: <action>, started 2.5h ago)`; `age` in hours, when known."""
+    """`path: Op <id> (<profile>: <action>, started 2 h ago)`; `age` in hours, when known."""
     if age == _UNSET:
         age = age_hours(scan.started.get("started_at") if scan.started else None, now)
-    shown_age = "start time unreadable" if age is None else f"started {age:.1f}h ago"
+    shown_age = "start time unreadable" if age is None else f"started {age_text(age)} ago"
     return f"{path}: Op {op_id or _op_id(path)} ({scan.field('profile_id')}: {scan.field('action')}, {shown_age})"
 
 
@@ -134,8 +134,11 @@ def check_staged(paths: list[str], now: datetime, max_age_hours: float = DEFAULT
     return messages
 
 
-def _close_stale_command(max_age_hours: float) -> str:
-    """The sweep that closes what the hook calls stale, at the hook's own threshold."""
+def _close_stale_command(max_age_hours: float | None) -> str:
+    """The sweep that closes what the hook calls stale, at the hook's own
+    threshold; None: a dead Op, which the sweep closes at any age."""
+    if max_age_hours is None:
+        return "kitty-ops doctor ops --close-stale"
     return f"kitty-ops doctor ops --close-stale --threshold-hours {max_age_hours:g}"
 
 
@@ -182,7 +185,7 @@ def check_untracked(
         elif scan.is_valid:
             blocking += [
                 f"  close it: kitty-ops complete {op_id} --outcome abandoned",
-                f"  or close every stale one: {_close_stale_command(max_age_hours)}",
+                f"  or close every stale one: {_close_stale_command(None if state == DEAD else max_age_hours)}",
             ]
         else:  # the sweep leaves damaged records alone: they need a person
             blocking.append(

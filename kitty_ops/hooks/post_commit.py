@@ -36,6 +36,13 @@ def after_commit() -> bool:
     return wakeup.start(os.getcwd(), git_dir, above)
 
 
+USAGE = """usage: kitty-ops-post-commit
+
+An optional post-commit hook: after your commit, commit in the background the
+Ops that completed while it ran. `kitty-ops init --write` leaves it out.
+"""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         after_commit()

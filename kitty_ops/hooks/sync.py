@@ -14,6 +14,14 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 
+USAGE = """usage: kitty-ops-sync [REMOTE [URL]]
+
+A pre-push hook (pre-commit runs it on `git push`): in ref mode, push
+refs/kitty-ops/records to REMOTE (default: $PRE_COMMIT_REMOTE_NAME, else the
+branch's remote). It never blocks your push. Same as `kitty-ops sync REMOTE`.
+"""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from kitty_ops.errors import KittyOpsError
     from kitty_ops.format.layout import TARGET_CONFIG

@@ -15,10 +15,12 @@ from __future__ import annotations
 import os
 
 from kitty_ops.errors import UnsafePath
+from kitty_ops.format import secrets
 from kitty_ops.format.layout import (
     EVENTS_DIR,
     LIFECYCLE_LOG_RELATIVE_PATH,
     LOCAL_PATHS,
+    REDACT_SETTINGS,
     SHARED_PATHS,
     op_id_from_name,
     op_id_from_path,
@@ -28,12 +30,14 @@ from kitty_ops.format.scan import scan_record
 from kitty_ops.gitio import git
 
 APPEND_ONLY_LOGS = (LIFECYCLE_LOG_RELATIVE_PATH,)
+SECRET_REMEDY = ("rotate the key, then remove it from the line (or unstage the file);"
+                 " kitty-ops start/complete redact it before writing (git config kitty-ops.redact)")
 REGULAR_MODES = ("100644", "100755")
 _GIT_MODES = {"120000": "a symbolic link", "160000": "a submodule"}
 KNOWN_NAMES = tuple(path.rsplit("/", 1)[1] for path in (*SHARED_PATHS, *LOCAL_PATHS))
 
 
-def record_problems(path: str, content: bytes, head_content: bytes | None) -> list[str]:
+def record_problems(path: str, content: bytes, head_content: bytes | None, repo_root: str = ".") -> list[str]:
     """The problems of one file; empty when it is valid."""
     problems = []
     op_id = op_id_from_path(path)
@@ -41,7 +45,25 @@ def record_problems(path: str, content: bytes, head_content: bytes | None) -> li
         problems += scan_record(content, op_id).problems
     if head_content is not None and not content.startswith(head_content):
         problems.append("changes lines already committed (records are append-only; add lines, never edit them)")
-    return problems
+    return problems + secret_problems(content, head_content, repo_root)
+
+
+def secret_problems(content: bytes, head_content: bytes | None, repo_root: str = ".") -> list[str]:
+    """A secret in a line HEAD does not hold yet: where it is and its rule, never
+    the secret (`kitty_ops.format.secrets`). Committed lines are `audit`'s to report.
+    git config (`kitty-ops.redact`, `kitty-ops.redactAllow`) is read only when one is found."""
+    start = secrets.start_of_new_lines(content, head_content)
+    found = secrets.content_secrets(content, start)
+    if not found:
+        return []
+    policy = secrets.policy_from_config(
+        git.run(git.config_args(list(REDACT_SETTINGS)), repo_root, check=False).stdout)
+    if not policy.enabled:
+        return []
+    if policy.allow:
+        found = secrets.content_secrets(content, start, policy.allow)
+    return [f"line {number}: {field} holds a secret (rule {rule}); it must not be committed: {SECRET_REMEDY}"
+            for number, field, rule in found]
 
 
 def is_checked(path: str) -> bool:
@@ -142,7 +164,7 @@ def check_work_tree(repo_root: str, paths: list[str] | None = None) -> tuple[int
         except OSError as exc:
             problems[path] = [f"unreadable: {exc.strerror or exc}"]
             continue
-        found = record_problems(path, content, head.get(f"HEAD:{path}"))
+        found = record_problems(path, content, head.get(f"HEAD:{path}"), repo_root)
         if found:
             problems[path] = found
     return unsafe + len(local) + len(paths), problems

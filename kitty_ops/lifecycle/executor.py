@@ -70,6 +70,27 @@ class Completion:
         return f"Completion({self.invocation_id!r}, commit={self.commit!r}, pending_reason={self.pending_reason!r})"
 
 
+class _ConfigRead:
+    """Reads the redact settings for the writer, only when it found a secret: from
+    the completion's config query when one runs (`raw` keeps its output for the
+    Op commit), else with a git call of its own."""
+
+    __slots__ = ("repo_root", "settings", "raw")
+
+    def __init__(self, repo_root: Path | str, settings: git.Running | None) -> None:
+        self.repo_root, self.settings = repo_root, settings
+        self.raw: bytes | None = None
+
+    def __call__(self) -> bytes:
+        if self.settings is None:
+            from kitty_ops.store.redaction import read_config
+
+            return read_config(self.repo_root)
+        if self.raw is None:
+            self.raw = git.finish(self.settings, check=False)
+        return self.raw
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
@@ -140,6 +161,7 @@ def complete_invocation(
     """
     if commit and settings is None:
         settings = start_settings(repo_root)  # git reads config while the line is written
+    read = _ConfigRead(repo_root, settings)
     try:
         path = safe_record_file(repo_root, op_id)
         at = _now()
@@ -148,14 +170,14 @@ def complete_invocation(
         if commit_sha:
             links.append(events.commit_link(op_id, at, commit_sha))
         _note_uncommitted(repo_root, op_id)  # before the line: a crash after it leaves the note
-        started = write_completed(repo_root, completed, links)
+        started = write_completed(repo_root, completed, links, read)
     except BaseException:
-        if settings is not None:
+        if settings is not None and read.raw is None:
             git.finish(settings, check=False)
         raise
     owners.forget_owner(repo_root, op_id)
     if not commit:
         return Completion(completed, path, None, "--no-commit")
     label = f"Op {op_id} ({started.get('profile_id')}/{started.get('action')})"
-    result = propagate(repo_root, op_id, label, settings)
+    result = propagate(repo_root, op_id, label, None if read.raw is not None else settings, read.raw)
     return Completion(completed, path, result.commit, result.problem, result.by_hook)

@@ -159,14 +159,24 @@ class OwnerStates:
         return read_owner(directory, op_id)
 
 
-def command_line_owner(owner_pid: int | None) -> int:
+def command_line_owner(owner_pid: int | None, notes: list[str] | None = None) -> int:
     """The owner of an Op started from the command line: `--owner-pid`, which
     must name a running process, else the nearest ancestor that is not a
-    shell; 0 (none) when there is no such ancestor."""
+    shell; 0 (none) when there is no such ancestor, or when an interactive
+    shell comes first (a person typed the command: the terminal would own the
+    Op for as long as it lives, so its age decides). `notes` gets the line
+    that says so."""
     if owner_pid is not None:
         if owner_pid <= 0 or not processes.is_alive(owner_pid):
             from kitty_ops.errors import InvalidInput
 
             raise InvalidInput(f"--owner-pid {owner_pid}: no such process")
         return owner_pid
-    return processes.nearest_non_shell_ancestor() or 0
+    interactive: list[int] = []
+    owner = processes.nearest_non_shell_ancestor(interactive=interactive) or 0
+    if interactive and notes is not None:
+        notes.append(
+            "started from an interactive shell: the Op has no owner process; it is stale once older than"
+            " kitty-ops.maxAgeHours (give --owner-pid PID to tie it to a process)"
+        )
+    return owner

@@ -20,6 +20,7 @@ from kitty_ops.format.layout import (
     record_relpath,
 )
 from kitty_ops.format.safefs import open_in_events_dir
+from kitty_ops.format.secrets import redact_event
 from kitty_ops.gitio import git
 from kitty_ops.opcommit.commit import commit_op, stage_op_files
 from kitty_ops.settings import HOOK_TIMEOUT, POST_COMPLETE_HOOK, check_hook_command, hook_timeout
@@ -71,10 +72,14 @@ def start_settings(repo_root: Path | str) -> git.Running:
     return git.start(git.config_args(list(COMPLETION_CONFIG)), repo_root)
 
 
-def propagate(repo_root: Path | str, op_id: str, label: str, settings: git.Running | None = None) -> Propagation:
+def propagate(repo_root: Path | str, op_id: str, label: str, settings: git.Running | None = None,
+              raw_config: bytes | None = None) -> Propagation:
     """Stage and commit a completed record; `label` names the Op in warnings;
-    `settings`: the query of `start_settings`, when one was started."""
-    config = git.parse_config(git.finish(settings or start_settings(repo_root), check=False))  # 1: none set
+    `settings`: the query of `start_settings`, when one was started, or
+    `raw_config`: its output, when it was read already (to redact)."""
+    if raw_config is None:
+        raw_config = git.finish(settings or start_settings(repo_root), check=False)  # 1: none set
+    config = git.parse_config(raw_config)
     hook = configured_hook(repo_root, config)
     try:
         if hook:
@@ -134,6 +139,7 @@ def record_error(repo_root: Path | str, op_id: str, hook: str, error: str) -> No
         "hook": hook,
         "error": error,
     }
+    line = redact_event(line)[0]  # a hook's message may quote a secret: never logged
     name = PROPAGATION_ERRORS_PATH.rsplit("/", 1)[1]
     try:
         new = not os.path.lexists(os.path.join(repo_root, PROPAGATION_ERRORS_PATH))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from kitty_ops.gitio import busy, git
+from kitty_ops.gitio import git
 from kitty_ops.system import processes
 
 WAITER_NAME = "kitty-ops-waiter"  # in the git directory: "<pid> <start time>" of the waiter at work
@@ -55,7 +55,7 @@ def read_claim(git_dir: str) -> str | None:
 def is_waiter(pid: int, started: str | None) -> bool:
     """`pid` is a live waiter that started at `started` (when known): a reused
     pid, or a stale file, names some other process."""
-    if pid <= 0 or not busy.is_alive(pid):
+    if pid <= 0 or not processes.is_alive(pid):
         return False
     if not processes.has_proc():
         return True  # only a live pid is known

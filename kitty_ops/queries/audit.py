@@ -10,7 +10,8 @@ rewrites history). Every repair is one shell command, printed as is
   later commit that completes it (`kitty-ops complete <id>` commits that).
 - deleted-record / renamed-record: records and `lifecycle.jsonl` never leave
   history or change their name. Healed by a later commit that puts the
-  committed content back at its path.
+  committed content back at its path. Except in the commit that retires
+  kitty-ops (`kitty-ops: retired` in its subject, no kitty-ops/ left).
 - rewritten-line: a commit changes a line already committed in a record or in
   `lifecycle.jsonl` (the earlier content must be a prefix of the new one).
   Healed by a later commit that restores the lines committed before it.
@@ -20,6 +21,8 @@ rewrites history). Every repair is one shell command, printed as is
 - symlink: a symbolic link under `kitty-ops/`; healed once it is removed.
 - local-file: `ops-index.jsonl` or `propagation-errors.jsonl`, local to each
   clone; healed once it is removed from git.
+- secret: a commit brings a line that holds a secret; never healed, as no later
+  commit takes it out of history (`kitty_ops.queries.audit_secrets`).
 
 History that is not in the clone is never guessed at: a shallow boundary
 inside the range, a base the clone lacks or (in a partial clone) a blob the
@@ -36,6 +39,7 @@ from kitty_ops.errors import InvalidInput
 from kitty_ops.format.layout import EVENTS_DIR, LIFECYCLE_LOG_RELATIVE_PATH, LOCAL_PATHS, RECORDS_REF, op_id_from_path
 from kitty_ops.format.scan import RecordScan, scan_record
 from kitty_ops.gitio import git, history
+from kitty_ops.queries import audit_secrets
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,9 +49,11 @@ if TYPE_CHECKING:
 REGULAR_MODES = ("100644", "100755")
 SYMLINK_MODE = "120000"
 APPEND_ONLY_LOGS = (LIFECYCLE_LOG_RELATIVE_PATH,)
+# In a commit's subject, with kitty-ops/ gone from its tree: kitty-ops leaves (`kitty-ops uninstall`).
+RETIRED = "kitty-ops: retired"
 RULES = (
     "committed-orphan", "deleted-record", "renamed-record", "rewritten-line",
-    "invalid-line", "symlink", "local-file",
+    "invalid-line", "symlink", "local-file", audit_secrets.RULE,
 )
 
 
@@ -164,12 +170,21 @@ def audit(repo_root: Path | str, revisions: list[str], allow_healed: bool = True
     _check_blobs(repo_root, revisions, commits, wanted, fetch_missing)
     blobs = history.read_blobs(repo_root, list(wanted))
     auditor = _Auditor(blobs)
+    auditor.secret_rule = audit_secrets.SecretRule(repo_root)
     last = len(commits) - 1
     for index, commit in enumerate(reversed(commits)):  # parents before children
+        retired = _retires(repo_root, commit)  # its deletions are kitty-ops leaving: the records stay in history
         for change in commit.changes:
-            auditor.check(last - index, commit, change)
+            if not (retired and change.new_blob is None):
+                auditor.check(last - index, commit, change)
     findings = sorted(auditor.findings, key=lambda finding: finding.position)  # newest first, as git log lists
     return Report(len(commits), findings, sorted(unaudited))
+
+
+def _retires(repo_root: Path | str, commit: history.Commit) -> bool:
+    """The commit retires kitty-ops: its subject says `kitty-ops: retired` and its tree has no kitty-ops/."""
+    return RETIRED in commit.subject and not git.run(
+        ["ls-tree", "--name-only", commit.sha, "--", EVENTS_DIR], repo_root).stdout.strip()
 
 
 def expand_zero_ends(repo_root: Path | str, revisions: list[str]) -> list[str]:
@@ -314,6 +329,7 @@ class _Auditor:
         # (and, for an invalid line, the problems it must no longer have)
         self.restore: dict[str, list[tuple[Finding, bytes | None, frozenset[str]]]] = {}
         self.remove: dict[str, list[Finding]] = {}  # path -> symlinks and local files, healed once gone
+        self.secret_rule: audit_secrets.SecretRule | None = None  # set by `audit`
 
     def scan(self, blob: str | None, op_id: str | None) -> RecordScan | None:
         if blob is None or blob not in self.blobs:
@@ -422,6 +438,8 @@ class _Auditor:
                                f"{restore}  # restores the committed lines in a new commit; append instead of"
                                " editing", scan=scan)
             self.restore.setdefault(path, []).append((finding, old, frozenset()))
+        if self.secret_rule and (found := self.secret_rule.check(new, old)):  # never healed: it stays in history
+            self.add(position, commit, path, *audit_secrets.finding(found, path), scan=scan)
         if scan is None or op_id is None:  # no scan without an op id
             return
         before = scan_record(old, op_id) if old is not None else None

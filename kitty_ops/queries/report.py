@@ -36,10 +36,37 @@ def _ms(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp() * 1000)
 
 
+# Bidirectional controls reorder what follows them on screen (a U+202E in a
+# request reverses it): the page shows each as a visible mark instead.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def visible_controls(text: str) -> str:
+    """`text` with each bidirectional control shown as `⟨U+202E⟩`."""
+    if not BIDI_CONTROLS.intersection(text):
+        return text
+    return "".join(f"⟨U+{ord(char):04X}⟩" if char in BIDI_CONTROLS else char for char in text)
+
+
 def _text(value: object) -> str | None:
     if not isinstance(value, str) or not value:
         return None
+    value = visible_controls(value)
     return value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + "…"
+
+
+def default_output(repo_root: Path | str) -> str:
+    """Where the page goes by default: outside the work tree, in the git
+    directory (`.git/kitty-ops/report.html`), never an untracked file in the
+    work tree; outside git, `kitty-ops-report.html` here."""
+    import os
+
+    repo = git.find_repo(repo_root)
+    if repo is None:
+        return os.path.abspath(DEFAULT_OUTPUT)
+    directory = os.path.join(repo.git_path, "kitty-ops")
+    os.makedirs(directory, exist_ok=True)
+    return os.path.join(directory, "report.html")
 
 
 def _op_commits(root: Path) -> dict[str, str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from kitty_ops.setup.precommit_config import HOOK_IDS, HOOKS_REPO, local_entry  # noqa: F401  (HOOKS_REPO: re-exported)
@@ -10,8 +11,10 @@ from kitty_ops.store.writer import ensure_events_dir
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 # One `pre-commit install` installs every stage the hooks use (the audit runs on git push).
-INSTALL_HOOK_TYPES = ("pre-commit", "pre-push")
+INSTALL_HOOK_TYPES = ("pre-commit", "pre-push", "prepare-commit-msg")
 INSTALL_HOOK_TYPES_LINE = f"default_install_hook_types: [{', '.join(INSTALL_HOOK_TYPES)}]\n"
+# A hook with no `stages` runs at every installed stage: keep the team's on commit.
+DEFAULT_STAGES_LINE = "default_stages: [pre-commit]\n"
 
 
 def precommit_entry(indent: str = "  ") -> str:
@@ -33,30 +36,45 @@ def init_repository(repo_root: Path | str) -> list[str]:
     return done
 
 
-def add_precommit_entry(repo_root: Path | str) -> str:
+def add_precommit_entry(repo_root: Path | str, entry: Callable[[str], str] = precommit_entry) -> list[str]:
     """Add kitty-ops' hooks to `.pre-commit-config.yaml`; what was done.
 
-    The file is edited as text, so that comments and layout survive: the entry
-    is appended to a `repos:` list that ends the file. Anything else is left
-    for the user to edit by hand (ValueError says so).
+    `entry(indent)`: the `repos:` item (default: the local form). The file is
+    edited as text, so that comments and layout survive: the entry is appended
+    to a `repos:` list that ends the file. Anything else is left for the user
+    to edit by hand (ValueError says so).
+
+    The `default_install_hook_types` it adds makes `pre-commit install`
+    install pre-push too (the audit), and pre-commit runs a hook with no
+    `stages` at every installed stage: so, when the file has no
+    `default_stages`, it gets `default_stages: [pre-commit]` as well, and the
+    team's hooks run when they did.
     """
     path = Path(repo_root) / PRE_COMMIT_CONFIG
     if not path.exists():
-        path.write_text(INSTALL_HOOK_TYPES_LINE + "repos:\n" + precommit_entry())
-        return f"created {PRE_COMMIT_CONFIG}"
+        path.write_text(INSTALL_HOOK_TYPES_LINE + DEFAULT_STAGES_LINE + "repos:\n" + entry("  "))
+        return [f"created {PRE_COMMIT_CONFIG}"]
     text = path.read_text()
     if any(hook in text for hook in HOOK_IDS):
-        return f"{PRE_COMMIT_CONFIG} already has kitty-ops hooks"
+        return [f"{PRE_COMMIT_CONFIG} already has kitty-ops hooks"]
     top_level = re.findall(r"^(\w[\w-]*):", text, re.M)
     if not top_level or top_level[-1] != "repos" or re.search(r"^repos:\s*\[", text, re.M):
         raise ValueError(f"{PRE_COMMIT_CONFIG} does not end with a `repos:` list; add the entry by hand")
     item = re.search(r"^([ \t]*)- ", text[text.rindex("\nrepos:") if "\nrepos:" in text else 0 :], re.M)
     indent = item.group(1) if item else "  "
     separator = "" if text.endswith("\n") else "\n"
+    added = ""
+    done = [f"added kitty-ops hooks to {PRE_COMMIT_CONFIG}"]
     if not re.search(r"^default_install_hook_types:", text, re.M):
-        text = re.sub(r"^repos:", lambda match: INSTALL_HOOK_TYPES_LINE + match[0], text, count=1, flags=re.M)
-    path.write_text(text + separator + precommit_entry(indent))
-    return f"added kitty-ops hooks to {PRE_COMMIT_CONFIG}"
+        added += INSTALL_HOOK_TYPES_LINE
+    if added and not re.search(r"^default_stages:", text, re.M):
+        added += DEFAULT_STAGES_LINE
+        done.append("added default_stages: [pre-commit], so that your hooks with no `stages` keep running"
+                    " on commit only (not on push too)")
+    if added:
+        text = re.sub(r"^repos:", lambda match: added + match[0], text, count=1, flags=re.M)
+    path.write_text(text + separator + entry(indent))
+    return done
 
 
 def init_ref_mode(repo_root: Path | str, remote: str | None = None) -> list[str]:

@@ -4,7 +4,12 @@
   scripts of the installed kitty-ops, so it works with no network and no
   published repository: what `kitty-ops init --write` writes.
 - published (`repo:` URL + `rev:`): pre-commit builds its own environment of
-  kitty-ops from the tagged repository; for once the package is released.
+  kitty-ops from that repository at that revision (a tag or a sha), so that a
+  teammate with nothing installed can commit: `init --write --hooks-from URL`
+  writes it for the team's own copy of kitty-ops (an internal mirror, a fork).
+
+Both forms give every hook explicit stages (`.pre-commit-hooks.yaml` declares
+them for the published form), so that `default_stages` never moves them.
 
 `HOOKS` repeats the settings of `.pre-commit-hooks.yaml` (a test keeps the
 two equal), since that file is not installed with the package.
@@ -24,6 +29,7 @@ HOOKS = (
     ("kitty-ops-post-commit", "kitty-ops post-commit", ("post-commit",), False, True, None),
     ("kitty-ops-audit", "kitty-ops audit", ("pre-push", "manual"), False, True, None),
     ("kitty-ops-sync", "kitty-ops sync", ("pre-push",), False, True, None),
+    ("kitty-ops-link", "kitty-ops link", ("prepare-commit-msg",), True, True, None),
 )
 ALL_TYPES = ("kitty-ops-validate",)
 # Declared for configurations written before, not installed any more: an Op that
@@ -54,7 +60,22 @@ def local_entry(indent: str = "  ") -> str:
     return "\n".join(lines) + "\n"
 
 
-def published_entry(indent: str = "  ") -> str:
-    """The `repos:` item that installs the hooks from the released repository."""
+def default_rev() -> str:
+    """The tag of the running version, `v<version>`: the rev `--hooks-from` writes by default."""
+    return f"v{__version__}"
+
+
+def published_entry(indent: str = "  ", url: str = HOOKS_REPO, rev: str | None = None) -> str:
+    """The `repos:` item that installs the hooks from repository `url` at `rev`
+    (default: `default_rev()`); pre-commit installs kitty-ops by itself."""
     hooks = "".join(f"{indent}    - id: {hook_id}\n" for hook_id in HOOK_IDS)
-    return f"{indent}- repo: {HOOKS_REPO}\n{indent}  rev: v{__version__}\n{indent}  hooks:\n{hooks}"
+    url, rev = yaml_scalar(url), yaml_scalar(rev or default_rev())
+    return f"{indent}- repo: {url}\n{indent}  rev: {rev}\n{indent}  hooks:\n{hooks}"
+
+
+def yaml_scalar(text: str) -> str:
+    """`text` as a YAML scalar: plain when it is a URL, a path or a rev, else single-quoted."""
+    if "\n" in text or "\r" in text or not text.strip():
+        raise ValueError(f"not a repository or a revision: {text!r}")
+    plain = all(char.isalnum() or char in "@:/._+~%=-" for char in text) and text[0] not in "@%-:"
+    return text if plain else "'" + text.replace("'", "''") + "'"

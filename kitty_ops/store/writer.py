@@ -25,6 +25,7 @@ from kitty_ops.format.layout import (
     safe_record_path,  # noqa: F401 (re-exported)
 )
 from kitty_ops.format.scan import RecordScan, scan_record
+from kitty_ops.store.redaction import redact_events
 from kitty_ops.system.lock import LockTimeout, hold_fd
 
 TYPE_CHECKING = False
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
     # An event: a dict from `kitty_ops.format.events`, or a model from `kitty_ops.record`.
     Event = Any
+
+    from kitty_ops.store.redaction import ConfigReader
 
 __all__ = ["EVENTS_DIR", "INDEX_PATH", "write_started", "write_completed"]
 
@@ -82,13 +85,16 @@ def write_all(fd: int, data: bytes, shown: str) -> None:
         raise WriteFailed(f"{shown}: the line could not be written: {exc.strerror or exc}") from None
 
 
-def write_started(repo_root: Path | str, started: Event) -> str:
+def write_started(repo_root: Path | str, started: Event, config: ConfigReader | None = None) -> str:
     """Create the record file with its whole `started` line; OpExists if it is there.
 
     The line is written to a temporary file first and linked into place, so a
-    record file never exists without its complete first line.
+    record file never exists without its complete first line. Secrets in it
+    are redacted first (in `started` itself, when it is a dict; `config` reads
+    the redact settings, see `kitty_ops.store.redaction`).
     """
     op_id = _op_id(started)
+    started = _redacted([started], f"Op {op_id} (started)", repo_root, config)[0]
     ensure_events_dir(repo_root)
     path = safe_record_file(repo_root, op_id)
     name = os.path.basename(path)
@@ -160,12 +166,15 @@ def _append_locked(
         os.close(fd)
 
 
-def write_completed(repo_root: Path | str, completed: Event, links: Iterable[Event] = ()) -> dict[str, Any]:
+def write_completed(repo_root: Path | str, completed: Event, links: Iterable[Event] = (),
+                    config: ConfigReader | None = None) -> dict[str, Any]:
     """Append the `completed` line (and any links) once; AlreadyCompleted after.
+    Secrets in them are redacted first (in the dicts themselves, see `write_started`).
 
     Returns the record's started event.
     """
     op_id = _op_id(completed)
+    lines = _lines(_redacted([completed, *links], f"Op {op_id} (completed)", repo_root, config))
 
     def check(scan: RecordScan) -> None:
         if scan.started is None:
@@ -175,11 +184,19 @@ def write_completed(repo_root: Path | str, completed: Event, links: Iterable[Eve
                 f"{op_id}: already completed ({scan.completed.get('outcome', '?')})"
             )
 
-    return _append_locked(repo_root, op_id, _lines([completed, *links]), check)
+    return _append_locked(repo_root, op_id, lines, check)
 
 
 def _op_id(event: Event) -> str:
     return event["invocation_id"] if isinstance(event, dict) else event.invocation_id
+
+
+def _redacted(events: list[Event], what: str, repo_root: Path | str, config: ConfigReader | None) -> list[Event]:
+    """The events as dicts, their secrets redacted (`kitty_ops.store.redaction`)."""
+    dicts = [event if isinstance(event, dict) else event.model_dump(mode="json", exclude_none=True)
+             for event in events]
+    redact_events(repo_root, dicts, what, config)
+    return dicts
 
 
 def _lines(events: Iterable[Event]) -> bytes:

@@ -16,3 +16,18 @@ else:
         from datetime import datetime, timezone
 
 __all__ = ["datetime", "timezone"]
+
+
+def age_text(hours: float | None) -> str:
+    """An age as a person reads it, in one unit, rounded down: `<1 min`,
+    `12 min`, `3 h`, `2 d`; `?` when unknown."""
+    if hours is None:
+        return "?"
+    minutes = int(max(hours, 0.0) * 60)
+    if minutes < 1:
+        return "<1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} d"

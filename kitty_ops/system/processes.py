@@ -167,13 +167,45 @@ def is_shell(pid: int) -> bool:
     return bool(program_names(pid) & SHELLS)
 
 
-def nearest_non_shell_ancestor(pid: int | None = None) -> int | None:
+def is_interactive_shell(pid: int) -> bool:
+    """A shell a person types into: a login shell (argv[0] `-bash`), one run
+    with `-i`, or one with no script and no `-c` whose stdin is a terminal
+    (`bash` in a terminal, and the `$(...)` subshells it forks). `bash
+    script.sh` is not, whatever its stdin."""
+    cmdline = read_small(f"{PROC}/{pid}/cmdline")
+    if not cmdline:
+        return False
+    argv = cmdline.decode(errors="replace").rstrip("\0").split("\0")
+    if argv[0].startswith("-"):
+        return True
+    for arg in argv[1:]:
+        if arg == "--interactive":
+            return True
+        if arg == "--" or not arg.startswith(("-", "+")):
+            return False  # a script follows, or this is one
+        if not arg.startswith("--") and "i" in arg[1:]:
+            return True
+        if not arg.startswith("--") and "c" in arg[1:]:
+            return False  # `-c COMMAND`
+    try:
+        terminal = os.readlink(f"{PROC}/{pid}/fd/0")
+    except OSError:
+        return False
+    return terminal.startswith(("/dev/pts/", "/dev/tty"))
+
+
+def nearest_non_shell_ancestor(pid: int | None = None, interactive: list[int] | None = None) -> int | None:
     """The nearest ancestor of `pid` (default: this process) that is not a shell.
 
     `op=$(kitty-ops start ...)` runs kitty-ops from a subshell of a script,
     and both exit long before the Op completes; the process that started the
     script is the one that lives as long as the Op. None when the chain
     reaches init (pid 1) or cannot be read. Without /proc: the parent.
+
+    `interactive`: when given, the chain stops at the first interactive shell
+    (`is_interactive_shell`), appended to it, and None is returned: a terminal
+    (or the sshd or tmux above it) lives as long as the person's session,
+    never as long as one Op.
     """
     pid = os.getpid() if pid is None else pid
     if not has_proc():
@@ -187,3 +219,6 @@ def nearest_non_shell_ancestor(pid: int | None = None) -> int | None:
         seen.add(pid)
         if not is_shell(pid):
             return pid
+        if interactive is not None and is_interactive_shell(pid):
+            interactive.append(pid)
+            return None

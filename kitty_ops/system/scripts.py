@@ -18,8 +18,18 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
 
-def run(main: Callable[[], int | None]) -> NoReturn:
-    """Run a hook's `main()` and exit with its code."""
+def run(main: Callable[[], int | None], usage: str | None = None) -> NoReturn:
+    """Run a hook's `main()` and exit with its code. `usage`: for a script that
+    takes no options, what `-h`/`--help` prints (exit 0); any other option is a
+    usage error (exit 2), never taken for an argument."""
+    if usage is not None:
+        options = [arg for arg in sys.argv[1:] if arg.startswith("-") and arg != "-"]
+        if options:
+            helped = options[0] in ("-h", "--help")
+            print(usage.rstrip("\n"), file=sys.stdout if helped else sys.stderr)
+            if not helped:
+                print(f"{os.path.basename(sys.argv[0])}: error: unrecognized option: {options[0]}", file=sys.stderr)
+            exit_now(0 if helped else 2)
     try:
         code = main()
     except SystemExit as exc:  # argparse's usage errors, and `main`s that exit
