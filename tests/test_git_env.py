@@ -258,7 +258,7 @@ def test_the_orphans_hook_blocks_a_staged_stale_orphan_whatever_the_pathspec_swi
     op_id = open_op(committed_repo, hours_ago=30)
     git(committed_repo, "add", str(record(committed_repo, op_id).relative_to(committed_repo)))
     assert orphans_main([]) == 1
-    assert f"Op {op_id} (implementer: implement, started 30.0h ago) is staged but not completed." \
+    assert f"Op {op_id} (implementer: implement, started 30 h ago) is staged but not completed." \
         in capsys.readouterr().out
 
 
@@ -279,7 +279,7 @@ def test_git_with_a_pathspec_switch_commit_is_still_guarded(guarded_repo, variab
     blocked = commit("with an orphan")
     output = blocked.stdout + blocked.stderr
     assert blocked.returncode == 1, output
-    assert f"Op {op_id} (implementer: implement, started 30.0h ago) is staged but not completed." in output
+    assert f"Op {op_id} (implementer: implement, started 30 h ago) is staged but not completed." in output
     assert git(guarded_repo, "rev-parse", "HEAD") == head
 
 
@@ -306,7 +306,7 @@ def test_the_hook_reads_the_index_git_is_committing(guarded_repo, how):  # noqa:
                             capture_output=True, text=True, timeout=900)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
-    assert f"Op {op_id} (implementer: implement, started 2.0h ago) is staged but not completed." in output
+    assert f"Op {op_id} (implementer: implement, started 2 h ago) is staged but not completed." in output
     assert git(guarded_repo, "rev-parse", "HEAD") == head
 
 

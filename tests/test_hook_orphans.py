@@ -28,7 +28,7 @@ def test_a_staged_open_record_blocks_and_names_the_fixes(committed_repo, capsys)
     assert main([]) == 1
     out = capsys.readouterr().out
     assert out.splitlines() == [
-        f"kitty-ops/{op_id}.jsonl: Op {op_id} (reviewer: review, started 2.0h ago) is staged but not completed.",
+        f"kitty-ops/{op_id}.jsonl: Op {op_id} (reviewer: review, started 2 h ago) is staged but not completed.",
         f"  unstage it: git restore --staged kitty-ops/{op_id}.jsonl",
     ]  # a fresh Op may still be running: abandoning it is not offered
 
@@ -114,7 +114,7 @@ def test_a_stale_untracked_orphan_blocks(committed_repo, capsys):
     op_id = open_op(committed_repo, hours_ago=30)
     assert main([]) == 1
     out = capsys.readouterr().out
-    assert f"Op {op_id} (implementer: implement, started 30.0h ago) is a stale orphan (open over 24h)." in out
+    assert f"Op {op_id} (implementer: implement, started 30 h ago) is a stale orphan (open over 24h)." in out
     assert "kitty-ops doctor ops --close-stale" in out
     assert f"kitty-ops complete {op_id} --outcome abandoned" in out
 
@@ -129,7 +129,7 @@ def test_a_fresh_orphan_passes_with_a_warning(committed_repo, capsys):
 def test_strict_blocks_on_a_fresh_orphan(committed_repo, capsys):
     op_id = open_op(committed_repo)
     assert main(["--strict"]) == 1
-    assert f"Op {op_id} (implementer: implement, started 0.0h ago) is an orphan (--strict)." in capsys.readouterr().out
+    assert f"Op {op_id} (implementer: implement, started <1 min ago) is an orphan (--strict)." in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("args", [["--max-age-hours", "0.5"], ["--max-age-hours=0.5"]])
@@ -224,7 +224,7 @@ def test_a_damaged_stale_orphan_blocks_with_the_fix_that_works(committed_repo, c
     assert main([]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
-        f"kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement, started 30.0h ago)"
+        f"kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement, started 30 h ago)"
         " is a stale orphan (open over 24h).",
         f"  its record is damaged (line 2: torn last line): repair kitty-ops/{op_id}.jsonl by hand,"
         f" then close it: kitty-ops complete {op_id} --outcome abandoned",
@@ -236,7 +236,7 @@ def test_a_completed_record_left_pending_is_named_as_a_warning(committed_repo, c
     complete_invocation(committed_repo, op_id, commit=False)
     assert main([]) == 0
     out = capsys.readouterr().out
-    assert f"warning: kitty-ops/{op_id}.jsonl: Op {op_id} (reviewer: review, started 0.0h ago)" in out
+    assert f"warning: kitty-ops/{op_id}.jsonl: Op {op_id} (reviewer: review, started <1 min ago)" in out
     assert "is completed but not committed: kitty-ops commit --pending" in out
 
 

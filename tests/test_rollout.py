@@ -155,7 +155,7 @@ def test_remove_hooks_text_keeps_everything_else():
     team = "# ours\nrepos:\n  - repo: https://github.com/psf/black\n    rev: 24.1.0\n    hooks:\n      - id: black\n"
     for entry in (local_entry("  "), published_entry("  ")):
         text, removed = remove_hooks_text(team + entry)
-        assert (text, removed) == (team, 4)
+        assert (text, removed) == (team, 5)
     mixed = "repos:\n- repo: local\n  hooks:\n  - id: mine\n    entry: x\n  - id: kitty-ops-orphans\n    entry: y\n"
     assert remove_hooks_text(mixed) == ("repos:\n- repo: local\n  hooks:\n  - id: mine\n    entry: x\n", 1)
     assert remove_hooks_text("repos:\n" + local_entry())[0] == "repos: []\n"

@@ -135,7 +135,7 @@ def test_op_commits_moving_head_keep_the_listing_without_listing_again(committed
     warnings = named(hook(committed_repo)[1])
     assert still_open in warnings and done not in warnings
     git(committed_repo, "reset", "-q", "--mixed", "HEAD~1")  # HEAD and the index lose it: untracked again
-    assert f"{done} (implementer: implement, started 0.0h ago) is completed but not committed" in named(
+    assert f"{done} (implementer: implement, started <1 min ago) is completed but not committed" in named(
         hook(committed_repo)[1])
 
 
