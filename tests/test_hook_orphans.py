@@ -129,7 +129,8 @@ def test_a_fresh_orphan_passes_with_a_warning(committed_repo, capsys):
 def test_strict_blocks_on_a_fresh_orphan(committed_repo, capsys):
     op_id = open_op(committed_repo)
     assert main(["--strict"]) == 1
-    assert f"Op {op_id} (implementer: implement, started <1 min ago) is an orphan (--strict)." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"Op {op_id} (implementer: implement, started <1 min ago) is an orphan (--strict)." in out
 
 
 @pytest.mark.parametrize("args", [["--max-age-hours", "0.5"], ["--max-age-hours=0.5"]])
