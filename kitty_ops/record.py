@@ -91,6 +91,7 @@ class _Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", json_schema_extra=_event_is_required)
     if TYPE_CHECKING:
         event: str  # each event model declares its own
+    redacted: Count | None = None  # how many secrets the line had replaced (`kitty_ops.format.secrets`)
 
     def to_line(self) -> bytes:
         """The event as one JSONL line; fields that are None are left out.
@@ -119,7 +120,6 @@ class InvocationRecord(_Event):
     mission_id: Text | None = None
     wp_id: Text | None = None
     session_id: Text | None = None  # the agent's session (`kitty-ops agents hook`)
-    redacted: Count | None = None
 
 
 class CompletedEvent(_Event):
@@ -135,7 +135,6 @@ class CompletedEvent(_Event):
     outcome: Outcome | None
     closed_by: ClosedBy | None = None
     evidence_ref: Text | None = None
-    redacted: Count | None = None
 
     @model_validator(mode="after")
     def _outcome_unless_legacy(self) -> CompletedEvent:
@@ -154,7 +153,6 @@ class ArtifactLink(_Event):
     at: Timestamp
     kind: Text
     ref: Text
-    redacted: Count | None = None
 
 
 class CommitLink(_Event):
@@ -162,7 +160,6 @@ class CommitLink(_Event):
     invocation_id: OpId
     at: Timestamp
     sha: Text
-    redacted: Count | None = None
 
 
 class UnknownEvent(_Event):

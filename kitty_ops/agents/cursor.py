@@ -9,8 +9,8 @@ project `workspace_roots`. Timeouts in seconds.
 """
 from __future__ import annotations
 
-import copy
-
+from kitty_ops.agents import grouped
+from kitty_ops.agents.grouped import hooks_object
 from kitty_ops.agents.jsonconfig import ConfigError
 from kitty_ops.agents.spec import AgentSpec, Event, hook_command, is_ours, text
 
@@ -18,18 +18,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-NAME = "cursor"
-KINDS = {"sessionStart": "start", "beforeSubmitPrompt": "prompt", "stop": "stop",
-         "subagentStop": "subagent_stop", "sessionEnd": "end"}
-TIMEOUTS = {"sessionStart": 10, "beforeSubmitPrompt": 10, "stop": 10, "sessionEnd": 30}  # seconds
-ABNORMAL = frozenset({"aborted", "error"})
-
-
-def _hooks(doc: dict[str, Any]) -> dict[str, Any]:
-    hooks = doc.get("hooks", {})
-    if not isinstance(hooks, dict):
-        raise ConfigError("`hooks` is not an object; left untouched")
-    return hooks
+NAME, ABNORMAL = "cursor", frozenset({"aborted", "error"})
+# Cursor's event: (what it is to kitty-ops, the timeout of the hook installed for it in seconds: None, none)
+EVENTS = {"sessionStart": ("start", 10), "beforeSubmitPrompt": ("prompt", 10), "stop": ("stop", 10),
+          "subagentStop": ("subagent_stop", None), "sessionEnd": ("end", 30)}
 
 
 def _ours(entry: object) -> bool:
@@ -39,23 +31,12 @@ def _ours(entry: object) -> bool:
 def uninstall(doc: dict[str, Any]) -> dict[str, Any]:
     """`doc` without kitty-ops' entries; a file left with nothing but
     `"version": 1` (which install writes when absent) is left empty."""
-    doc = copy.deepcopy(doc)
-    hooks = _hooks(doc)
-    for event in list(hooks):
-        entries = hooks[event]
-        if isinstance(entries, list) and any(_ours(entry) for entry in entries):
-            kept = [entry for entry in entries if not _ours(entry)]
-            if kept:
-                hooks[event] = kept
-            else:
-                del hooks[event]
-    if "hooks" in doc and not hooks:
-        del doc["hooks"]
+    doc = grouped.without(doc, _ours)
     return {} if doc == {"version": 1} else doc
 
 
 def installed(doc: dict[str, Any]) -> bool:
-    return any(isinstance(entries, list) and any(_ours(entry) for entry in entries) for entries in _hooks(doc).values())
+    return grouped.holds(doc, _ours)
 
 
 def install(doc: dict[str, Any], per: str = "session") -> dict[str, Any]:
@@ -64,8 +45,8 @@ def install(doc: dict[str, Any], per: str = "session") -> dict[str, Any]:
     hooks = result.setdefault("hooks", {})
     if not isinstance(hooks, dict):
         raise ConfigError("`hooks` is not an object; left untouched")
-    for event, timeout in TIMEOUTS.items():
-        if per == "turn" or KINDS[event] != "stop":
+    for event, (kind, timeout) in EVENTS.items():
+        if timeout is not None and (per == "turn" or kind != "stop"):
             entries = hooks.setdefault(event, [])
             if not isinstance(entries, list):
                 raise ConfigError(f"`hooks.{event}` is not a list; left untouched")
@@ -75,7 +56,7 @@ def install(doc: dict[str, Any], per: str = "session") -> dict[str, Any]:
 
 def _mine(doc: dict[str, Any]) -> dict[str, list[Any]]:
     return {event: [entry for entry in entries if _ours(entry)]
-            for event, entries in _hooks(doc).items() if isinstance(entries, list)}
+            for event, entries in hooks_object(doc).items() if isinstance(entries, list)}
 
 
 def read_event(payload: dict[str, Any]) -> Event:
@@ -84,7 +65,7 @@ def read_event(payload: dict[str, Any]) -> Event:
     cwd = text(roots[0]) if isinstance(roots, list) and roots else text(payload.get("cwd"))
     reason = text(payload.get("reason")) or text(payload.get("status")) or ""
     session_id = text(payload.get("conversation_id")) or text(payload.get("session_id"))
-    return Event(name, KINDS.get(name, "other"), session_id,
+    return Event(name, EVENTS.get(name, ("other", None))[0], session_id,
                  source=text(payload.get("source")), prompt=text(payload.get("prompt")), cwd=cwd,
                  abnormal=reason in ABNORMAL, model=text(payload.get("model")))
 

@@ -14,10 +14,12 @@ from kitty_ops.agents.spec import is_ours
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 
-def _groups(doc: dict[str, Any]) -> dict[str, Any]:
+def hooks_object(doc: dict[str, Any]) -> dict[str, Any]:
+    """The config's `hooks` object (ConfigError when it is not one)."""
     hooks = doc.get("hooks", {})
     if not isinstance(hooks, dict):
         raise ConfigError("`hooks` is not an object; left untouched")
@@ -30,17 +32,17 @@ def _is_our_group(group: object) -> bool:
         isinstance(handler, dict) and is_ours(handler.get("command")) for handler in handlers)
 
 
-def uninstall(doc: dict[str, Any]) -> dict[str, Any]:
-    """`doc` without kitty-ops' groups, and without an event list or a `hooks`
-    object that held nothing else."""
+def without(doc: dict[str, Any], ours: Callable[[object], bool]) -> dict[str, Any]:
+    """A copy of `doc` without the entries `ours` says are kitty-ops', and without
+    an event list or a `hooks` object that held nothing else."""
     doc = copy.deepcopy(doc)
-    hooks = _groups(doc)
+    hooks = hooks_object(doc)
     for event in list(hooks):
-        groups = hooks[event]
-        if not isinstance(groups, list):
+        entries = hooks[event]
+        if not isinstance(entries, list):
             continue
-        kept = [group for group in groups if not _is_our_group(group)]
-        if len(kept) != len(groups):
+        kept = [entry for entry in entries if not ours(entry)]
+        if len(kept) != len(entries):
             if kept:
                 hooks[event] = kept
             else:
@@ -50,9 +52,19 @@ def uninstall(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def holds(doc: dict[str, Any], ours: Callable[[object], bool]) -> bool:
+    """Whether any event of `doc` has an entry `ours` says is kitty-ops'."""
+    return any(isinstance(entries, list) and any(ours(entry) for entry in entries)
+               for entries in hooks_object(doc).values())
+
+
+def uninstall(doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc` without kitty-ops' groups."""
+    return without(doc, _is_our_group)
+
+
 def installed(doc: dict[str, Any]) -> bool:
-    return any(isinstance(groups, list) and any(_is_our_group(group) for group in groups)
-               for groups in _groups(doc).values())
+    return holds(doc, _is_our_group)
 
 
 def install(doc: dict[str, Any], wanted: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -72,7 +84,7 @@ def install(doc: dict[str, Any], wanted: dict[str, dict[str, Any]]) -> dict[str,
 
 def _ours(doc: dict[str, Any]) -> dict[str, list[Any]]:
     return {event: [group for group in groups if _is_our_group(group)]
-            for event, groups in _groups(doc).items() if isinstance(groups, list)}
+            for event, groups in hooks_object(doc).items() if isinstance(groups, list)}
 
 
 def group(command: str, timeout: int | None = None, matcher: str | None = None,

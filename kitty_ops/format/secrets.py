@@ -1,6 +1,6 @@
 """Finding and redacting secrets in the text kitty-ops writes.
 
-The rules are gitleaks-style (`secret_table.py`, built from a rule file by
+The rules are gitleaks-style (`secret_rules/table.json`, built from a rule file by
 `kitty_ops.format.secret_build`). As gitleaks does, the text is lower-cased
 once and only the rules one of whose keywords occurs in it run; a rule's
 regex is compiled the first time it runs. A match counts when its secret
@@ -18,6 +18,7 @@ Standard library only: the pre-commit hooks import this module.
 from __future__ import annotations
 
 import math
+import os
 
 from kitty_ops.settings import REDACT_ALLOW_CONFIG, REDACT_CONFIG
 
@@ -96,10 +97,31 @@ def _is_base64_text(secret: str) -> bool:
 
 # --- the rule table ---
 
-def _table() -> Any:
-    from kitty_ops.format import secret_table
+class _Table:
+    """The rule table (`secret_rules/table.json`, made by `secret_build` from the
+    rule file it names), read once: `SOURCE`, `ALLOW_REGEXES`, `STOPWORDS`,
+    `SKIPPED`, and `RULES` as (id, regex, keywords, entropy, group, allow lists)."""
 
-    return secret_table
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.SOURCE = data["source"]
+        self.ALLOW_REGEXES = tuple(data["allow_regexes"])
+        self.STOPWORDS = tuple(data["stopwords"])
+        self.SKIPPED = data["skipped"]
+        self.RULES = tuple((rule_id, regex, tuple(keywords), entropy, group, tuple(allows))
+                           for rule_id, regex, keywords, entropy, group, allows in data["rules"])
+
+
+_loaded: list[_Table] = []
+
+
+def _table() -> _Table:
+    if not _loaded:
+        from kitty_ops.format import jsontext
+
+        path = os.path.join(os.path.dirname(__file__), "secret_rules", "table.json")
+        with open(path, "rb") as handle:
+            _loaded.append(_Table(jsontext.loads(handle.read().decode())))
+    return _loaded[0]
 
 
 def _allowed(secret: str, match: str, line: str, allowlists: Iterable[dict[str, Any]],
