@@ -11,7 +11,7 @@ import os
 import sys
 
 from kitty_ops.gitio import git
-from kitty_ops.system import processes
+from kitty_ops.system import files, processes
 
 WAITER_NAME = "kitty-ops-waiter"  # in the git directory: "<pid> <start time>" of the waiter at work
 WAITER_MODULE = "kitty_ops.opcommit.waiter"
@@ -77,17 +77,10 @@ def alive_waiter(git_dir: str) -> bool:
 
 def claim(git_dir: str) -> None:
     """Name this process as the work tree's waiter (atomically: readers never see half a file)."""
-    path = os.path.join(git_dir, WAITER_NAME)
-    temporary = f"{path}.{os.getpid()}.tmp"
     try:
-        with open(temporary, "w") as handle:
-            handle.write(f"{identity(os.getpid())}\n")
-        os.replace(temporary, path)
+        files.write_atomically(os.path.join(git_dir, WAITER_NAME), f"{identity(os.getpid())}\n".encode())
     except OSError:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
+        pass  # no waiter named: the next completion starts one
 
 
 def release(git_dir: str) -> None:
