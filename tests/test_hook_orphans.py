@@ -189,8 +189,9 @@ def test_bad_arguments_are_a_usage_error(committed_repo, capsys):
 
 
 def test_parse_args_reads_the_usual_arguments():
-    assert parse_args([]) == (None, False)  # None: the configured threshold
-    assert parse_args(["--strict", "--max-age-hours", "3", "a.txt"]) == (3.0, True)
+    assert parse_args([]) == (None, False, False)  # None: the configured threshold
+    assert parse_args(["--strict", "--max-age-hours", "3", "a.txt"]) == (3.0, True, False)
+    assert parse_args(["--verbose"]) == (None, False, True)
 
 
 @pytest.mark.parametrize("module", ["kitty_ops.hooks.orphans", "kitty_ops.hooks.validate", "kitty_ops.hooks.audit"])

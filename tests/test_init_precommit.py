@@ -42,7 +42,7 @@ def test_init_write_says_how_teammates_get_the_published_form(committed_repo):
     assert "Executable kitty-ops-orphans not found" in result.stdout and "--hooks-from" in result.stdout
     config = (committed_repo / ".pre-commit-config.yaml").read_text()
     assert config.startswith(
-        "default_install_hook_types: [pre-commit, pre-push, prepare-commit-msg]\n"
+        "default_install_hook_types: [pre-commit, pre-push]\n"
         "default_stages: [pre-commit]\nrepos:\n")
     printed = kitty_ops_process("init", cwd=committed_repo).stdout
     assert published_entry().rstrip() in printed

@@ -269,6 +269,9 @@ def test_a_running_owner_keeps_an_old_op_from_blocking_the_hook(committed_repo, 
     owners.record_owner(committed_repo, op_id, os.getpid())
     assert orphans_hook([]) == 0
     assert capsys.readouterr().out == (
+        "kitty-ops: 1 Op in progress (owner running); kitty-ops-orphans --verbose lists them\n")
+    assert orphans_hook(["--verbose"]) == 0
+    assert capsys.readouterr().out == (
         f"warning: kitty-ops/{op_id}.jsonl: Op {op_id} (implementer: implement, started 30 h ago)"
         f" is still open (owner pid {os.getpid()} is running).\n"
     )
@@ -284,3 +287,15 @@ def test_list_open_and_show_name_the_owner_state(committed_repo, agent):
     shown = kitty_ops_process("show", dead, cwd=committed_repo).stdout
     assert "  owner     dead (owner pid" in shown
     assert json.loads(kitty_ops_process("show", dead, "--json", cwd=committed_repo).stdout)["owner_state"] == "dead"
+
+
+def test_many_ops_in_progress_are_one_summary_line_and_verbose_lists_them(committed_repo, capsys):
+    ids = [open_op(committed_repo) for _ in range(3)]
+    for op_id in ids:
+        owners.record_owner(committed_repo, op_id, os.getpid())
+    assert orphans_hook([]) == 0
+    assert capsys.readouterr().out == (
+        "kitty-ops: 3 Ops in progress (owner running); kitty-ops-orphans --verbose lists them\n")
+    assert orphans_hook(["--verbose"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 3 and all(any(op_id in line for line in listed) for op_id in ids)

@@ -144,10 +144,11 @@ def _close_stale_command(max_age_hours: float | None) -> str:
 
 def check_untracked(
     paths: list[str], max_age_hours: float, strict: bool, now: datetime,
-    cache: UntrackedCache | None = None, owners: OwnerStates | None = None,
+    cache: UntrackedCache | None = None, owners: OwnerStates | None = None, in_progress: list[str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """(blocking messages, warnings) for orphans among untracked records
-    (read through `cache` when given: an unchanged file is not read again).
+    (read through `cache` when given: an unchanged file is not read again);
+    the lines of Ops whose owner runs go to `in_progress` when it is given.
 
     An Op whose owner is gone is stale at once; one whose owner provably runs
     is never stale; one of unknown owner is stale when older than the threshold.
@@ -177,7 +178,8 @@ def check_untracked(
             why = "is an orphan (--strict)"
         else:
             shown_owner = f" ({owner})" if state == RUNNING else ""
-            warnings.append(f"warning: {describe(path, scan, now, age, op_id)} is still open{shown_owner}.")
+            line = f"warning: {describe(path, scan, now, age, op_id)} is still open{shown_owner}."
+            (in_progress if state == RUNNING and in_progress is not None else warnings).append(line)
             continue
         blocking.append(f"{describe(path, scan, now, age, op_id)} {why}.")
         if why.endswith("(--strict)"):  # it may still be running: never offer to abandon it
@@ -200,10 +202,11 @@ def _finish_staged(running: git.Running | None) -> Staged:
 
 
 def find_orphan_problems(
-    max_age_hours: float | None, strict: bool, now: datetime | None = None
+    max_age_hours: float | None, strict: bool, now: datetime | None = None, verbose: bool = True,
 ) -> tuple[list[str], list[str]]:
     """(blocking messages, warnings) for the commit being made in the current repository.
     `max_age_hours` None: the configured threshold (`git config kitty-ops.maxAgeHours`).
+    Without `verbose`, the Ops in progress (their owner runs) are one summary line.
 
     The untracked records come from `kitty_ops.store.untracked`'s cache while
     `kitty-ops/` and HEAD's tree are as they were when git last listed them,
@@ -227,23 +230,30 @@ def find_orphan_problems(
     threshold_hours = threshold.finish_query(config) if config is not None else max_age_hours
     assert threshold_hours is not None  # given, or read from git config
     owners = OwnerStates(common_dir=common_dir) if common_dir else None
-    blocking, warnings = check_untracked(untracked, threshold_hours, strict, now, cache, owners)
+    in_progress: list[str] | None = None if verbose else []
+    blocking, warnings = check_untracked(untracked, threshold_hours, strict, now, cache, owners, in_progress)
+    if in_progress:
+        count = len(in_progress)
+        warnings.append(f"kitty-ops: {count} Op{'s' if count > 1 else ''} in progress (owner running);"
+                        " kitty-ops-orphans --verbose lists them")
     cache.save()
     removed = [f"{path}: {problem}" for path, problem in staged.removed.items()]
     return removed + check_staged(staged.staged, now, threshold_hours) + blocking, warnings
 
 
-def parse_args(argv: Sequence[str]) -> tuple[float | None, bool]:
-    """(--max-age-hours, or None for the configured threshold; --strict). The usual
-    arguments are read by hand, because importing argparse costs a tenth of the
-    hook; anything else goes to argparse."""
-    max_age, strict = None, False
+def parse_args(argv: Sequence[str]) -> tuple[float | None, bool, bool]:
+    """(--max-age-hours, or None for the configured threshold; --strict;
+    --verbose). The usual arguments are read by hand, because importing argparse
+    costs a tenth of the hook; anything else goes to argparse."""
+    max_age, strict, verbose = None, False, False
     args = list(argv)
     try:
         while args:
             arg = args.pop(0)
             if arg == "--strict":
                 strict = True
+            elif arg == "--verbose":
+                verbose = True
             elif arg == "--max-age-hours":
                 max_age = float(args.pop(0))
             elif arg.startswith("--max-age-hours="):
@@ -252,10 +262,10 @@ def parse_args(argv: Sequence[str]) -> tuple[float | None, bool]:
                 return _parse_with_argparse(argv)
     except (IndexError, ValueError):
         return _parse_with_argparse(argv)
-    return max_age, strict
+    return max_age, strict, verbose
 
 
-def _parse_with_argparse(argv: Sequence[str]) -> tuple[float | None, bool]:
+def _parse_with_argparse(argv: Sequence[str]) -> tuple[float | None, bool, bool]:
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -266,16 +276,17 @@ def _parse_with_argparse(argv: Sequence[str]) -> tuple[float | None, bool]:
                         help="an orphan older than this blocks the commit (default: git config"
                         f" {threshold.CONFIG_KEY}, else {DEFAULT_MAX_AGE_HOURS:g})")
     parser.add_argument("--strict", action="store_true", help="block on any orphan, fresh or not")
+    parser.add_argument("--verbose", action="store_true", help="list every Op in progress, not only their number")
     parser.add_argument("filenames", nargs="*", help="ignored: the hook asks git what is staged")
     args = parser.parse_args(argv)
-    return args.max_age_hours, args.strict
+    return args.max_age_hours, args.strict, args.verbose
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    max_age, strict = parse_args(sys.argv[1:] if argv is None else argv)
+    max_age, strict, verbose = parse_args(sys.argv[1:] if argv is None else argv)
     busy.mark_from_hook()
     try:
-        blocking, warnings = find_orphan_problems(max_age, strict)
+        blocking, warnings = find_orphan_problems(max_age, strict, verbose=verbose)
     except InvalidInput as exc:
         print(f"kitty-ops-orphans: {exc}")
         return 2

@@ -11,7 +11,7 @@ from kitty_ops.store.writer import ensure_events_dir
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 # One `pre-commit install` installs every stage the hooks use (the audit runs on git push).
-INSTALL_HOOK_TYPES = ("pre-commit", "pre-push", "prepare-commit-msg")
+INSTALL_HOOK_TYPES = ("pre-commit", "pre-push")  # not prepare-commit-msg: see kitty-ops-link in docs/hooks.md
 INSTALL_HOOK_TYPES_LINE = f"default_install_hook_types: [{', '.join(INSTALL_HOOK_TYPES)}]\n"
 # A hook with no `stages` runs at every installed stage: keep the team's on commit.
 DEFAULT_STAGES_LINE = "default_stages: [pre-commit]\n"
