@@ -91,7 +91,6 @@ class _Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", json_schema_extra=_event_is_required)
     if TYPE_CHECKING:
         event: str  # each event model declares its own
-    redacted: Count | None = None  # how many secrets the line had replaced (`kitty_ops.format.secrets`)
 
     def to_line(self) -> bytes:
         """The event as one JSONL line; fields that are None are left out.
@@ -102,7 +101,13 @@ class _Event(BaseModel):
             raise InvalidInput(f"{self.event} line: {exc}") from None
 
 
-class InvocationRecord(_Event):
+class _KnownEvent(_Event):
+    """An event type this version writes: it may say how many secrets it had replaced."""
+
+    redacted: Count | None = None  # `kitty_ops.format.secrets`
+
+
+class InvocationRecord(_KnownEvent):
     """The `started` event: who does what, and when it began."""
 
     event: Literal["started"] = "started"
@@ -122,7 +127,7 @@ class InvocationRecord(_Event):
     session_id: Text | None = None  # the agent's session (`kitty-ops agents hook`)
 
 
-class CompletedEvent(_Event):
+class CompletedEvent(_KnownEvent):
     """The `completed` event.
 
     Legacy lines (older spec-kitty) have no `closed_by` (None here), and some
@@ -147,7 +152,7 @@ class CompletedEvent(_Event):
         return self.closed_by is None
 
 
-class ArtifactLink(_Event):
+class ArtifactLink(_KnownEvent):
     event: Literal["artifact_link"] = "artifact_link"
     invocation_id: OpId
     at: Timestamp
@@ -155,7 +160,7 @@ class ArtifactLink(_Event):
     ref: Text
 
 
-class CommitLink(_Event):
+class CommitLink(_KnownEvent):
     event: Literal["commit_link"] = "commit_link"
     invocation_id: OpId
     at: Timestamp
