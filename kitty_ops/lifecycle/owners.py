@@ -26,6 +26,7 @@ from kitty_ops.system import files, processes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 RUNNING, DEAD, UNKNOWN = "running", "dead", "unknown"
@@ -99,8 +100,10 @@ def read_owner(directory: str | None, op_id: str) -> dict[str, Any] | None:
     return owner if isinstance(owner, dict) and isinstance(owner.get("pid"), int) else None
 
 
-def assess(owner: dict[str, Any] | None) -> tuple[str, str]:
-    """(`running` | `dead` | `unknown`, why), for an owner as `read_owner` returns it."""
+def assess(owner: dict[str, Any] | None,
+           liveness: Callable[[int], tuple[bool, int | None]] = processes.liveness) -> tuple[str, str]:
+    """(`running` | `dead` | `unknown`, why), for an owner as `read_owner` returns it
+    (`liveness`: whether a pid runs and since when, `processes.liveness`)."""
     if owner is None:
         return UNKNOWN, "no owner recorded"
     pid, host = owner["pid"], owner.get("host")
@@ -110,9 +113,10 @@ def assess(owner: dict[str, Any] | None) -> tuple[str, str]:
         return UNKNOWN, f"owner pid {pid} was recorded before the last reboot"
     if owner.get("pid_namespace") != processes.pid_namespace():
         return UNKNOWN, f"owner pid {pid} runs in another pid namespace ({owner.get('pid_namespace')})"
-    if not processes.is_alive(pid):
+    alive, now = liveness(pid)
+    if not alive:
         return DEAD, f"owner pid {pid} is gone"
-    recorded, now = owner.get("start_time"), processes.start_time(pid)
+    recorded = owner.get("start_time")
     if recorded is None or now is None:
         return UNKNOWN, f"owner pid {pid} exists, but its start time is not known"
     if recorded != now:
@@ -134,6 +138,7 @@ class OwnerStates:
         self._directory: str | None = os.path.join(common_dir, OWNERS_SUBDIR) if common_dir else None
         self._found = common_dir is not None
         self._recorded: set[str] | None = None  # the file names there, listed once
+        self._liveness: dict[int, tuple[bool, int | None]] = {}  # pid -> processes.liveness, read once
 
     @property
     def directory(self) -> str | None:
@@ -143,7 +148,13 @@ class OwnerStates:
         return self._directory
 
     def assess(self, op_id: str) -> tuple[str, str]:
-        return assess(self.owner(op_id))
+        return assess(self.owner(op_id), self._pid_liveness)
+
+    def _pid_liveness(self, pid: int) -> tuple[bool, int | None]:
+        """Each pid's liveness read once a run: agents often own many Ops each."""
+        if pid not in self._liveness:
+            self._liveness[pid] = processes.liveness(pid)
+        return self._liveness[pid]
 
     def owner(self, op_id: str) -> dict[str, Any] | None:
         """The recorded owner; the directory is listed once, so that the open Ops

@@ -104,6 +104,19 @@ def is_alive(pid: int) -> bool:
     return fields[0] not in ("Z", "X", "x")
 
 
+def liveness(pid: int) -> tuple[bool, int | None]:
+    """(whether `pid` runs, when it started) from one read of /proc/<pid>/stat;
+    without /proc, `is_alive` and no start time."""
+    if pid <= 0:
+        return False, None
+    if not has_proc():
+        return is_alive(pid), None
+    fields = _stat_fields(pid)
+    if fields is None:
+        return False, None
+    return fields[0] not in ("Z", "X", "x"), int(fields[19]) if len(fields) > 19 else None
+
+
 def parent_pid(pid: int) -> int | None:
     """The parent of `pid` (from /proc, else `ps`), None when unknown."""
     if pid == os.getpid():
