@@ -173,6 +173,26 @@ def fake_agent():
         return process
 
     yield spawn
+    reap(started)
+
+
+def beside(loop, action, count: int) -> list:
+    """`action()` run `count` times while `loop(stop)` runs in a thread of its own
+    (a `threading.Event` it watches, set once they are done); their results."""
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=loop, args=(stop,))
+    thread.start()
+    try:
+        return [action() for _ in range(count)]
+    finally:
+        stop.set()
+        thread.join()
+
+
+def reap(started: list[subprocess.Popen]) -> None:
+    """Kill the processes a test started that still run, wait for all, close their pipes."""
     for process in started:
         if process.poll() is None:
             process.kill()

@@ -15,7 +15,7 @@ from kitty_ops.gitio import git as git_module
 from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 from kitty_ops.opcommit import commit as commit_module
 
-from .conftest import git
+from .conftest import beside, git
 
 
 def op(repo: Path, **fields) -> str:
@@ -26,6 +26,21 @@ def op(repo: Path, **fields) -> str:
 
 def subject(repo: Path, rev: str = "HEAD") -> str:
     return git(repo, "log", "-1", "--format=%s", rev)
+
+
+def configure_hook(repo: Path, tmp_path: Path, script: str) -> Path:
+    """A post-completion hook running `script` (sh), named in `git config kitty-ops.postCompleteHook`."""
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\n{script}")
+    hook.chmod(0o755)
+    git(repo, "config", "kitty-ops.postCompleteHook", str(hook))
+    return hook
+
+
+def complete_by_cli(repo: Path, *args: str) -> tuple[str, subprocess.CompletedProcess]:
+    """A new Op, completed by `kitty-ops complete` (with `args`): (its id, what the command did)."""
+    op_id = op(repo)
+    return op_id, subprocess.run(["kitty-ops", "complete", op_id, *args], cwd=repo, capture_output=True, text=True)
 
 
 def files_in(repo: Path, rev: str = "HEAD") -> list[str]:
@@ -210,15 +225,9 @@ def test_outside_git_the_record_is_written_and_committing_skipped_with_a_warning
 
 def test_no_commit_skips_the_hook(committed_repo, tmp_path):
     marker = tmp_path / "ran"
-    hook = tmp_path / "hook.sh"
-    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
-    hook.chmod(0o755)
-    git(committed_repo, "config", "kitty-ops.postCompleteHook", str(hook))
+    configure_hook(committed_repo, tmp_path, f"touch {marker}\n")
     head = git(committed_repo, "rev-parse", "HEAD")
-    op_id = op(committed_repo)
-    result = subprocess.run(
-        ["kitty-ops", "complete", op_id, "--no-commit"], cwd=committed_repo, capture_output=True, text=True
-    )
+    op_id, result = complete_by_cli(committed_repo, "--no-commit")
     assert result.returncode == 0 and "not committed (--no-commit)" in result.stdout
     assert not marker.exists()
     assert git(committed_repo, "rev-parse", "HEAD") == head
@@ -247,12 +256,8 @@ def test_a_custom_hook_gets_the_op_and_the_staged_record(committed_repo, tmp_pat
 
 
 def test_a_custom_hook_can_chain_the_default_op_commit(committed_repo, tmp_path):
-    hook = tmp_path / "hook.sh"
-    hook.write_text('#!/bin/sh\nexec kitty-ops-post-complete "$1"\n')
-    hook.chmod(0o755)
-    git(committed_repo, "config", "kitty-ops.postCompleteHook", str(hook))
-    op_id = op(committed_repo)
-    result = subprocess.run(["kitty-ops", "complete", op_id], cwd=committed_repo, capture_output=True, text=True)
+    configure_hook(committed_repo, tmp_path, 'exec kitty-ops-post-complete "$1"\n')
+    op_id, result = complete_by_cli(committed_repo)
     assert result.returncode == 0, result.stderr
     assert subject(committed_repo) == f"op(implementer): implement [{op_id[:8]}]"
     head = git(committed_repo, "rev-parse", "HEAD")
@@ -260,23 +265,15 @@ def test_a_custom_hook_can_chain_the_default_op_commit(committed_repo, tmp_path)
 
 
 def test_a_custom_hook_that_commits_nothing_says_the_record_was_handed_to_it(committed_repo, tmp_path):
-    hook = tmp_path / "hook.sh"
-    hook.write_text("#!/bin/sh\nexit 0\n")
-    hook.chmod(0o755)
-    git(committed_repo, "config", "kitty-ops.postCompleteHook", str(hook))
-    op_id = op(committed_repo)
-    result = subprocess.run(["kitty-ops", "complete", op_id], cwd=committed_repo, capture_output=True, text=True)
+    configure_hook(committed_repo, tmp_path, "exit 0\n")
+    op_id, result = complete_by_cli(committed_repo)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"{op_id} done, handed to your post-completion hook (not committed)"
 
 
 def test_a_failing_hook_is_logged_and_recorded_and_the_completion_stands(committed_repo, tmp_path):
-    hook = tmp_path / "hook.sh"
-    hook.write_text("#!/bin/sh\necho 'no network' >&2\nexit 3\n")
-    hook.chmod(0o755)
-    git(committed_repo, "config", "kitty-ops.postCompleteHook", str(hook))
-    op_id = op(committed_repo)
-    result = subprocess.run(["kitty-ops", "complete", op_id], cwd=committed_repo, capture_output=True, text=True)
+    hook = configure_hook(committed_repo, tmp_path, "echo 'no network' >&2\nexit 3\n")
+    op_id, result = complete_by_cli(committed_repo)
     assert result.returncode == 0
     assert "exited 3: no network" in result.stderr
     error = json.loads((committed_repo / "kitty-ops" / "propagation-errors.jsonl").read_text())
@@ -557,13 +554,9 @@ def test_with_reflogs_off_no_new_reflog_is_made(committed_repo):
 def test_a_branch_lock_held_in_short_bursts_is_waited_for_as_git_waits(committed_repo):
     """gc's reflog expiry and pack-refs hold the branch lock for moments; git retries
     for core.filesRefLockTimeout (100 ms), and so does the Op commit."""
-    import threading
-    import time
-
     lock = committed_repo / ".git" / "refs" / "heads" / "main.lock"
-    stop = threading.Event()
 
-    def hold_in_bursts() -> None:
+    def hold_in_bursts(stop) -> None:
         while not stop.is_set():
             try:
                 fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
@@ -575,13 +568,7 @@ def test_a_branch_lock_held_in_short_bursts_is_waited_for_as_git_waits(committed
             os.unlink(lock)
             time.sleep(0.02)
 
-    holder = threading.Thread(target=hold_in_bursts)
-    holder.start()
-    try:
-        results = [complete_invocation(committed_repo, op(committed_repo)) for _ in range(10)]
-    finally:
-        stop.set()
-        holder.join()
+    results = beside(hold_in_bursts, lambda: complete_invocation(committed_repo, op(committed_repo)), 10)
     assert [result.pending_reason for result in results] == [None] * 10
     assert all(result.commit for result in results)
 

@@ -15,7 +15,7 @@ from kitty_ops.opcommit import newobjects
 from kitty_ops.opcommit.batch import OpCommits
 from kitty_ops.system.processes import host_name
 
-from .conftest import git
+from .conftest import beside, git
 
 MISSING = "is missing from the object store (pruned by a concurrent `git gc --prune=now`?)"
 
@@ -166,21 +166,14 @@ def test_a_tip_a_prune_took_is_said_in_one_line(committed_repo, spec):
 
 
 def test_a_real_gc_prune_now_beside_op_commits_loses_nothing(committed_repo):
-    stop = threading.Event()
     rounds = []
 
-    def gc_loop() -> None:
+    def gc_loop(stop) -> None:
         while not stop.is_set():
             subprocess.run(["git", "gc", "--prune=now", "-q"], cwd=committed_repo, capture_output=True)
             rounds.append(1)
 
-    loop = threading.Thread(target=gc_loop)
-    loop.start()
-    try:
-        results = [complete_invocation(committed_repo, op(committed_repo)) for _ in range(8)]
-    finally:
-        stop.set()
-        loop.join()
+    results = beside(gc_loop, lambda: complete_invocation(committed_repo, op(committed_repo)), 8)
     assert rounds and all(result.commit for result in results), [r.pending_reason for r in results]
     assert fsck_clean(committed_repo)
     assert len(git(committed_repo, "log", "--format=%s", "--grep=^op(").splitlines()) == 8

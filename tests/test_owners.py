@@ -17,7 +17,7 @@ from kitty_ops.lifecycle import owners
 from kitty_ops.lifecycle.executor import complete_invocation
 from kitty_ops.system import processes
 
-from .conftest import env_with_scripts, git, kitty_ops_process, open_op, wait_for
+from .conftest import env_with_scripts, git, kitty_ops_process, open_op, reap, wait_for
 
 STARTER = """
 import sys, time
@@ -50,12 +50,7 @@ def agent():
         return process
 
     yield spawn
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        if process.stdout:
-            process.stdout.close()
+    reap(started)
 
 
 def gone_pid(agent) -> int:

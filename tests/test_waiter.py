@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 import kitty_ops
-from kitty_ops.gitio import busy
 from kitty_ops.opcommit import waiter
 from kitty_ops.system import processes
 
@@ -224,7 +223,7 @@ def test_a_pid_file_naming_another_live_process_never_stops_a_waiter(committed_r
     assert completion.commit is None and "is committed once that command ends" in completion.pending_reason
     assert pid_file.read_text() != stale  # a waiter started and named itself
     waiter_pid = int(pid_file.read_text().split()[0])
-    assert waiter_pid not in (sleeper.pid, person.process.pid) and busy.is_alive(waiter_pid)
+    assert waiter_pid not in (sleeper.pid, person.process.pid) and processes.is_alive(waiter_pid)
     person.finish()
     assert wait_for_head_subject(repo, op_subject(op_id))[:2] == [op_subject(op_id), "slow message"]
     assert_clean(repo)
@@ -274,10 +273,10 @@ def test_a_zombie_is_not_alive():
            and time.monotonic() < deadline):
         time.sleep(0.01)
     try:
-        assert not busy.is_alive(child.pid)
-        assert not processes.is_alive(child.pid)  # the two helpers agree
+        assert not processes.is_alive(child.pid)
+        assert processes.liveness(child.pid)[0] is False  # what the owners of Ops are judged by
     finally:
         child.wait()
-    assert not busy.is_alive(child.pid)
-    assert busy.is_alive(os.getpid())
-    assert not busy.is_alive(0) and not busy.is_alive(-1)
+    assert not processes.is_alive(child.pid)
+    assert processes.is_alive(os.getpid())
+    assert not processes.is_alive(0) and not processes.is_alive(-1)

@@ -20,14 +20,6 @@ from __future__ import annotations
 import os
 
 from kitty_ops.system import processes
-from kitty_ops.system.processes import (
-    ancestors,
-    has_proc,
-    is_alive,
-    process_name,
-    read_small,
-)
-from kitty_ops.system.processes import host_name as _host_name
 
 MARKS_DIR = "kitty-ops-busy"
 WAITING_NAME = "kitty-ops-waiting"
@@ -85,7 +77,7 @@ def parse_command_line(argv: list[str]) -> tuple[str | None, list[str], str | No
 
 
 def _environ_value(pid: int, name: str) -> str | None:
-    raw = read_small(f"{processes.PROC}/{pid}/environ") or b""
+    raw = processes.read_small(f"{processes.PROC}/{pid}/environ") or b""
     prefix = name.encode() + b"="
     for entry in raw.split(b"\0"):
         if entry.startswith(prefix):
@@ -95,9 +87,9 @@ def _environ_value(pid: int, name: str) -> str | None:
 
 def git_process(pid: int) -> GitProcess | None:
     """The HEAD-moving git command `pid` runs, or None (not git, or read-only)."""
-    if (read_small(f"{processes.PROC}/{pid}/comm") or b"").strip() != b"git":
+    if (processes.read_small(f"{processes.PROC}/{pid}/comm") or b"").strip() != b"git":
         return None
-    cmdline = read_small(f"{processes.PROC}/{pid}/cmdline") or b""
+    cmdline = processes.read_small(f"{processes.PROC}/{pid}/cmdline") or b""
     argv = [arg.decode(errors="surrogateescape") for arg in cmdline.split(b"\0")[:-1]]
     subcommand, paths, git_dir, work_tree = parse_command_line(argv)
     if subcommand not in HEAD_MOVING:
@@ -138,7 +130,7 @@ def running_in(root: str, git_dir: str) -> list[GitProcess]:
 
 def git_ancestors(depth: int = 5) -> list[int]:
     """The git processes among the nearest `depth` ancestors of this process."""
-    return [pid for pid in ancestors(depth=depth) if process_name(pid) == "git"]
+    return [pid for pid in processes.ancestors(depth=depth) if processes.process_name(pid) == "git"]
 
 
 def git_dir_from_hook_env() -> str | None:
@@ -150,7 +142,7 @@ def git_dir_from_hook_env() -> str | None:
 def mark_from_hook() -> None:
     """In a pre-commit-stage hook: where there is no process table to ask, mark
     the git command this hook runs under, so Op commits wait for it."""
-    if has_proc():
+    if processes.has_proc():
         return  # the process table says it exactly, from the command's start
     git_dir = git_dir_from_hook_env()
     if git_dir:
@@ -164,7 +156,7 @@ def mark(git_dir: str, pid: int) -> None:
     try:
         os.makedirs(directory, exist_ok=True)
         with open(os.path.join(directory, str(pid)), "w") as handle:
-            handle.write(f"{_host_name()}\n")
+            handle.write(f"{processes.host_name()}\n")
     except OSError:
         pass
 
@@ -177,7 +169,7 @@ def unmark(git_dir: str, pid: int | None = None) -> None:
     except OSError:
         return
     for name in names:
-        if name.isdigit() and (int(name) == pid or not is_alive(int(name))):
+        if name.isdigit() and (int(name) == pid or not processes.is_alive(int(name))):
             try:
                 os.unlink(os.path.join(directory, name))
             except OSError:
@@ -190,13 +182,13 @@ def marked(git_dir: str) -> list[int]:
         names = os.listdir(os.path.join(git_dir, MARKS_DIR))
     except OSError:
         return []
-    return [int(name) for name in names if name.isdigit() and is_alive(int(name))]
+    return [int(name) for name in names if name.isdigit() and processes.is_alive(int(name))]
 
 
 def busy_pids(root: str, git_dir: str) -> dict[int, str]:
     """`{pid: what}` of the person's git commands that an Op commit must not race."""
     found = busy_pids_marked(git_dir)
-    if has_proc():
+    if processes.has_proc():
         found.update({process.pid: repr(process) for process in running_in(root, git_dir)})
     return found
 
@@ -204,9 +196,9 @@ def busy_pids(root: str, git_dir: str) -> dict[int, str]:
 def busy_ancestors(root: str, git_dir: str) -> dict[int, str]:
     """`busy_pids` among this process's ancestors only: a HEAD-moving git command
     of this work tree whose hook (or a child of it) this process is."""
-    chain = set(ancestors())
+    chain = set(processes.ancestors())
     found = {pid: what for pid, what in busy_pids_marked(git_dir).items() if pid in chain}
-    if has_proc():
+    if processes.has_proc():
         real_root, real_git_dir = os.path.realpath(root), os.path.realpath(git_dir)
         for pid in chain:
             process = git_process(pid)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+from kitty_ops.gitio import refs
 from kitty_ops.gitio.environment import (  # noqa: F401 (re-exported)
     PATHSPEC_VARIABLES,
     REPOSITORY_VARIABLES,
@@ -61,8 +62,6 @@ def operation_in_progress(repo: Repo) -> str | None:
 def head_branch(repo: Repo) -> str | None:
     """The full ref HEAD points at (`refs/heads/main`), None when detached: from
     the HEAD file (`refs.head_target`), else from git."""
-    from kitty_ops.gitio import refs
-
     try:
         return refs.head_target(repo.git_path)
     except refs.Unsupported:
@@ -74,8 +73,6 @@ def head_branch(repo: Repo) -> str | None:
 def ref_commit(repo: Repo, ref: str) -> str | None:
     """The commit `ref` (a full ref name) points at, None when absent: from the
     ref files where refs are files (`refs.read`), else from git."""
-    from kitty_ops.gitio import refs
-
     if refs.files_backend(repo.common_path, {}):
         try:
             return refs.read(repo.common_path, ref)

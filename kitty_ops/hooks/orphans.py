@@ -27,6 +27,7 @@ from kitty_ops.gitio.gitdirs import git_dirs
 from kitty_ops.hooks import remedies, removals
 from kitty_ops.lifecycle import threshold
 from kitty_ops.lifecycle.owners import DEAD, RUNNING, UNKNOWN, OwnerStates
+from kitty_ops.settings import MAX_AGE_HOURS_CONFIG
 from kitty_ops.store.untracked import UntrackedCache, lstat
 from kitty_ops.system.clock import age_text, datetime, timezone
 
@@ -274,7 +275,7 @@ def _parse_with_argparse(argv: Sequence[str]) -> tuple[float | None, bool, bool]
     )
     parser.add_argument("--max-age-hours", type=float, default=None,
                         help="an orphan older than this blocks the commit (default: git config"
-                        f" {threshold.CONFIG_KEY}, else {DEFAULT_MAX_AGE_HOURS:g})")
+                        f" {MAX_AGE_HOURS_CONFIG}, else {DEFAULT_MAX_AGE_HOURS:g})")
     parser.add_argument("--strict", action="store_true", help="block on any orphan, fresh or not")
     parser.add_argument("--verbose", action="store_true", help="list every Op in progress, not only their number")
     parser.add_argument("filenames", nargs="*", help="ignored: the hook asks git what is staged")

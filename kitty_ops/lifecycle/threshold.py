@@ -13,12 +13,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 
-CONFIG_KEY = MAX_AGE_HOURS_CONFIG
 
 
 def start_query(cwd: Path | str = ".") -> git.Running:
     """Ask git for the configured threshold without waiting (empty when unset)."""
-    return git.start(["config", "--get", "--default=", CONFIG_KEY], cwd)
+    return git.start(["config", "--get", "--default=", MAX_AGE_HOURS_CONFIG], cwd)
 
 
 def finish_query(running: git.Running) -> float:

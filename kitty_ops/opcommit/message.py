@@ -7,6 +7,7 @@ import time
 
 from kitty_ops.format.layout import COMMIT_CONFIG, RECORDS_REF, SIGN_CONFIG, TARGET_CONFIG
 from kitty_ops.gitio import git
+from kitty_ops.settings import is_ref_target
 
 OP_ID_TRAILER = "Op-Id"
 _CRUD = "".join(map(chr, range(33))) + ".,:;<>\"\\'"  # what git strips from the ends of a name or email
@@ -27,7 +28,7 @@ def wants_signing(config: dict[str, str | None]) -> bool:
 
 def target_ref(config: dict[str, str | None]) -> str | None:
     """RECORDS_REF in ref mode (`kitty-ops.target = ref`), None for the branch (HEAD)."""
-    return RECORDS_REF if (config.get(TARGET_CONFIG.lower()) or "").strip().lower() == "ref" else None
+    return RECORDS_REF if is_ref_target(config.get(TARGET_CONFIG.lower())) else None
 
 
 def settings(

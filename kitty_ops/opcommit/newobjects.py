@@ -36,7 +36,7 @@ class NewObjects:
     def write(self, kind: bytes, data: bytes) -> str:
         """Store an object now; its id."""
         oid, body = objects.hashed(kind, data)
-        _store(self.objects_dir, oid, body)
+        objects.store(self.objects_dir, oid, body)
         self.stored.append((oid, body))
         return oid
 
@@ -48,7 +48,7 @@ class NewObjects:
 
     def flush(self) -> None:
         for oid, body in self.unstored:
-            _store(self.objects_dir, oid, body)
+            objects.store(self.objects_dir, oid, body)
         self.stored += self.unstored
         self.unstored = []
 
@@ -59,11 +59,10 @@ class NewObjects:
         missing = [(oid, body) for oid, body in self.stored
                    if not os.path.exists(os.path.join(self.objects_dir, oid[:2], oid[2:]))]
         for oid, body in missing:
-            _store(self.objects_dir, oid, body)
+            objects.store(self.objects_dir, oid, body)
         return [oid for oid, _ in missing]
 
 
-_store = objects.store  # it writes again what a concurrent prune takes
 
 
 def wait_for_gc(common_dir: str, since_ns: int, timeout: float) -> bool:

@@ -53,7 +53,7 @@ def commit_tree(repo: git.Repo, env: dict[str, str], tree: str, parents: list[st
 
 
 def head_commit(repo: git.Repo) -> str | None:
-    """The commit HEAD's branch points at, read from the ref files (no git call);
+    """The commit HEAD's branch points at (from the ref files where refs are files);
     None for an unborn branch."""
     ref = git.head_branch(repo)
     if ref is None:

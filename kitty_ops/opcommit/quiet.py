@@ -12,6 +12,7 @@ import time
 
 from kitty_ops.errors import CommitSkipped
 from kitty_ops.gitio import busy, git, gitlock
+from kitty_ops.system import processes
 
 LATER = "it is committed once that command ends"
 
@@ -79,7 +80,7 @@ def wait_until_quiet(repo: git.Repo, busy_wait: float) -> None:
     not, and at once when this process runs inside one of them (its hook)."""
     running: dict[int, str] | None = busy.busy_pids(repo.top, repo.git_path)
     if running:
-        inside = set(running) & set(busy.ancestors())
+        inside = set(running) & set(processes.ancestors())
         if inside:
             commit_after_git(repo, running)
             raise CommitSkipped(f"called from inside {running[inside.pop()]}; {LATER}")

@@ -26,6 +26,7 @@ import time
 
 from kitty_ops.gitio import busy, git
 from kitty_ops.opcommit.wakeup import WAITER_NAME, alive_waiter, claim, release, start  # noqa: F401 (re-exported)
+from kitty_ops.system import processes
 
 WAIT_SECONDS = 600.0  # a person's editor may stay open for minutes
 POLL_SECONDS = 0.05
@@ -63,7 +64,7 @@ def wait_for_git(repo: git.Repo, pids: list[int], deadline: float) -> None:
     started since, and for a merge, rebase, ... they left under way to be finished."""
     waiting = list(pids)
     while time.monotonic() < deadline:
-        waiting = [pid for pid in waiting if busy.is_alive(pid)]
+        waiting = [pid for pid in waiting if processes.is_alive(pid)]
         if not waiting:
             waiting = list(busy.busy_pids(repo.top, repo.git_path))
             if not waiting:

@@ -88,33 +88,32 @@ def has_proc() -> bool:
 
 def is_alive(pid: int) -> bool:
     """A process `pid` runs: a zombie (dead, not yet reaped by its parent) does not."""
+    return liveness(pid)[0]
+
+
+def liveness(pid: int) -> tuple[bool, int | None]:
+    """(whether `pid` runs, when it started) from one read of /proc/<pid>/stat
+    (a zombie does not run); without /proc, whether the pid exists, and no start time."""
     if pid <= 0:
-        return False  # os.kill(0, ...) would ask about this process group
+        return False, None  # os.kill(0, ...) would ask about this process group
+    if not has_proc():
+        return _exists(pid), None
+    fields = _stat_fields(pid)
+    if fields is None:
+        return False, None
+    return fields[0] not in ("Z", "X", "x"), int(fields[19]) if len(fields) > 19 else None
+
+
+def _exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        pass  # it exists, owned by someone else
+        return True  # it exists, owned by someone else
     except OSError:
         return False
-    fields = _stat_fields(pid)
-    if fields is None:
-        return not has_proc()  # gone just now; or no /proc: a pid that exists is all that is known
-    return fields[0] not in ("Z", "X", "x")
-
-
-def liveness(pid: int) -> tuple[bool, int | None]:
-    """(whether `pid` runs, when it started) from one read of /proc/<pid>/stat;
-    without /proc, `is_alive` and no start time."""
-    if pid <= 0:
-        return False, None
-    if not has_proc():
-        return is_alive(pid), None
-    fields = _stat_fields(pid)
-    if fields is None:
-        return False, None
-    return fields[0] not in ("Z", "X", "x"), int(fields[19]) if len(fields) > 19 else None
+    return True
 
 
 def parent_pid(pid: int) -> int | None:
