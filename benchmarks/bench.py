@@ -39,7 +39,7 @@ BIN = Path(sys.executable).parent
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 OPEN_FRACTION = 100  # one open Op per this many committed records
 HOOK_ROUNDS_FACTOR = 5  # the hook is quick and its ratios are tight: more samples
-KITTY_HOOKS = ("kitty-ops-orphans", "kitty-ops-validate")
+KITTY_HOOKS = ("kitty-ops-orphans", "kitty-ops-validate", "kitty-ops-link")
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PERSON_COMMIT = "echo {n} > notes.txt && git add notes.txt && git commit -q -m x"
 
@@ -89,6 +89,13 @@ def precommit_config() -> str:
     files: ^kitty-ops(/|$)
     types: []
     stages: [pre-commit]
+  - id: kitty-ops-link
+    name: kitty-ops link
+    entry: {BIN / 'kitty-ops-link'}
+    language: system
+    pass_filenames: true
+    always_run: true
+    stages: [prepare-commit-msg]
 """
 
 
@@ -244,7 +251,8 @@ def bench_person_commit(root: Path, rounds: int) -> dict | None:
     precommit = BIN / "pre-commit"
     if not precommit.exists():
         return None
-    install = [str(precommit), "install", "--hook-type", "pre-commit"]  # the stages `init --write` installs
+    stages = ["--hook-type", "pre-commit", "--hook-type", "prepare-commit-msg"]  # what `init --write` installs
+    install = [str(precommit), "install", *stages]  # (and pre-push, which a commit does not run)
     subprocess.run(install, cwd=root, check=True, capture_output=True)
     skip_env = {**os.environ, "SKIP": ",".join(KITTY_HOOKS)}
     hooked, skipped = [], []
@@ -253,7 +261,7 @@ def bench_person_commit(root: Path, rounds: int) -> dict | None:
             hooked.append(timed(PERSON_COMMIT.format(n=f"h{n}"), root))
             skipped.append(timed(PERSON_COMMIT.format(n=f"s{n}"), root, env=skip_env))
     finally:
-        subprocess.run([str(precommit), "uninstall", "--hook-type", "pre-commit"],
+        subprocess.run([str(precommit), "uninstall", *stages],
                        cwd=root, capture_output=True)
     return {"hooks": spread(hooked[1:]), "skipped": spread(skipped[1:])}
 

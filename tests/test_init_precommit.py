@@ -42,7 +42,7 @@ def test_init_write_says_how_teammates_get_the_published_form(committed_repo):
     assert "Executable kitty-ops-orphans not found" in result.stdout and "--hooks-from" in result.stdout
     config = (committed_repo / ".pre-commit-config.yaml").read_text()
     assert config.startswith(
-        "default_install_hook_types: [pre-commit, pre-push]\n"
+        "default_install_hook_types: [pre-commit, prepare-commit-msg, pre-push]\n"
         "default_stages: [pre-commit]\nrepos:\n")
     printed = kitty_ops_process("init", cwd=committed_repo).stdout
     assert published_entry().rstrip() in printed
@@ -61,7 +61,7 @@ def test_hooks_written_by_init_run_through_pre_commit_with_no_network(committed_
     installed = subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=committed_repo, env=env,
                                capture_output=True, text=True, timeout=300)
     assert installed.returncode == 0, installed.stdout + installed.stderr
-    for stage in ("pre-commit", "pre-push"):
+    for stage in ("pre-commit", "prepare-commit-msg", "pre-push"):
         assert (committed_repo / ".git" / "hooks" / stage).exists()
     assert not (committed_repo / ".git" / "hooks" / "post-commit").exists()  # nothing runs after a commit
     git(committed_repo, "add", "-A")
@@ -74,3 +74,23 @@ def test_hooks_written_by_init_run_through_pre_commit_with_no_network(committed_
     blocked = subprocess.run(["git", "commit", "-m", "sneak"], cwd=committed_repo, env=env,
                              capture_output=True, text=True, timeout=300)
     assert blocked.returncode == 1 and f"Op {op_id}" in blocked.stdout + blocked.stderr
+
+
+def test_init_write_links_an_agents_commit_through_pre_commit_and_leaves_a_persons_alone(committed_repo):
+    env = env_with_scripts()
+    assert kitty_ops_process("init", "--write", cwd=committed_repo, env=env).returncode == 0
+    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=committed_repo, env=env, check=True,
+                   capture_output=True, timeout=300)
+    git(committed_repo, "add", "-A")
+    subprocess.run(["git", "commit", "-qm", "use kitty-ops"], cwd=committed_repo, env=env, check=True,
+                   capture_output=True, timeout=300)  # a person's own: no Op above it
+    assert "Op-Id" not in git(committed_repo, "log", "-1", "--format=%B")
+    (committed_repo / "a.txt").write_text("a\n")
+    git(committed_repo, "add", "a.txt")
+    ran = kitty_ops_process("run", "--profile", "agent", "--action", "implement", "--",
+                            "git", "commit", "-qm", "Add a", cwd=committed_repo, env=env)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    linked = git(committed_repo, "log", "--format=%s%x00%(trailers:key=Op-Id,valueonly)", "--grep", "Add a")
+    subject, op_id = linked.strip().split("\0")
+    assert subject == "Add a" and len(op_id.strip()) == 26
+    assert f"kitty-ops/{op_id.strip()}.jsonl" in git(committed_repo, "ls-files", "kitty-ops")

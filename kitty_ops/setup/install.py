@@ -10,8 +10,10 @@ from kitty_ops.store import exclude
 from kitty_ops.store.writer import ensure_events_dir
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
-# One `pre-commit install` installs every stage the hooks use (the audit runs on git push).
-INSTALL_HOOK_TYPES = ("pre-commit", "pre-push")  # not prepare-commit-msg: see kitty-ops-link in docs/hooks.md
+# One `pre-commit install` installs every stage the hooks use: the audit runs on
+# git push, kitty-ops-link on prepare-commit-msg (one more start of pre-commit
+# on each commit: see kitty-ops-link in docs/hooks.md).
+INSTALL_HOOK_TYPES = ("pre-commit", "prepare-commit-msg", "pre-push")
 INSTALL_HOOK_TYPES_LINE = f"default_install_hook_types: [{', '.join(INSTALL_HOOK_TYPES)}]\n"
 # A hook with no `stages` runs at every installed stage: keep the team's on commit.
 DEFAULT_STAGES_LINE = "default_stages: [pre-commit]\n"
@@ -45,7 +47,8 @@ def add_precommit_entry(repo_root: Path | str, entry: Callable[[str], str] = pre
     to edit by hand (ValueError says so).
 
     The `default_install_hook_types` it adds makes `pre-commit install`
-    install pre-push too (the audit), and pre-commit runs a hook with no
+    install prepare-commit-msg (kitty-ops-link) and pre-push (the audit)
+    too, and pre-commit runs a hook with no
     `stages` at every installed stage: so, when the file has no
     `default_stages`, it gets `default_stages: [pre-commit]` as well, and the
     team's hooks run when they did.
