@@ -6,6 +6,7 @@ file never holds one whole: scanners that read the repository see none.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import kitty_ops
-from kitty_ops.format import secret_build, secrets
+from kitty_ops.format import secret_build, secret_sources, secrets
 from kitty_ops.format.rules import line_problem
 from kitty_ops.lifecycle.propagator import record_error
 from kitty_ops.record import parse_record
@@ -37,26 +38,26 @@ def _key(kind: str, cut: bool = False) -> str:
 
 # (rule expected, text holding the secret, the secret)
 SECRETS = [
-    ("aws-access-token", "key id " + "AKIA" + "QYLPMN5HHHFPZAM2", "AKIA" + "QYLPMN5HHHFPZAM2"),
-    ("aws-access-token", "ASIA" + "Y3FHKL7MNPQRSTUV is the session key", "ASIA" + "Y3FHKL7MNPQRSTUV"),
+    ("aws-access-key", "key id " + "AKIA" + "QYLPMN5HHHFPZAM2", "AKIA" + "QYLPMN5HHHFPZAM2"),
+    ("aws-access-key", "ASIA" + "Y3FHKL7MNPQRSTUV is the session key", "ASIA" + "Y3FHKL7MNPQRSTUV"),
     ("aws-secret-access-key", "aws_secret_access_key = " + "Zx8Kq2Lm9Pw4Rt7Yv3Bn6Hs1Df5Gj0Ck" + "Ta8Ue2Wq",
      "Zx8Kq2Lm9Pw4Rt7Yv3Bn6Hs1Df5Gj0Ck" + "Ta8Ue2Wq"),
-    ("github-pat", "push with " + "ghp_" + ALNUM36, "ghp_" + ALNUM36),
+    ("github-token", "push with " + "ghp_" + ALNUM36, "ghp_" + ALNUM36),
     ("github-fine-grained-pat", "github_pat_" + (ALNUM36 * 3)[:82], "github_pat_" + (ALNUM36 * 3)[:82]),
-    ("github-oauth", "gho_" + ALNUM36[::-1], "gho_" + ALNUM36[::-1]),
-    ("github-app-token", "ghs_" + ALNUM36, "ghs_" + ALNUM36),
-    ("github-refresh-token", "ghr_" + ALNUM36, "ghr_" + ALNUM36),
-    ("gitlab-pat", "glpat-" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn", "glpat-" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn"),
-    ("gitlab-ptt", "glptt-" + HEX * 2 + HEX[:8], "glptt-" + HEX * 2 + HEX[:8]),
-    ("gitlab-deploy-token", "gldt-" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn", "gldt-" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn"),
-    ("gitlab-rrt", "GR1348941" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn", "GR1348941" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn"),
-    ("slack-bot-token", "xoxb-" + "1234567890-1234567890123-" + "AbCdEfGhIjKlMnOpQrStUvWx",
+    ("github-token", "gho_" + ALNUM36[::-1], "gho_" + ALNUM36[::-1]),
+    ("github-token", "ghs_" + ALNUM36, "ghs_" + ALNUM36),
+    ("github-token", "ghr_" + ALNUM36, "ghr_" + ALNUM36),
+    ("gitlab-token", "glpat-" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn", "glpat-" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn"),
+    ("gitlab-token", "glptt-" + HEX * 2 + HEX[:8], "glptt-" + HEX * 2 + HEX[:8]),
+    ("gitlab-token", "gldt-" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn", "gldt-" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn"),
+    ("gitlab-token", "GR1348941" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn", "GR1348941" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn"),
+    ("slack-token", "xoxb-" + "1234567890-1234567890123-" + "AbCdEfGhIjKlMnOpQrStUvWx",
      "xoxb-" + "1234567890-1234567890123-" + "AbCdEfGhIjKlMnOpQrStUvWx"),
-    ("slack-user-token", "xoxp-" + "1234567890-1234567890-1234567890-" + "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
+    ("slack-token", "xoxp-" + "1234567890-1234567890-1234567890-" + "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
      "xoxp-" + "1234567890-1234567890-1234567890-" + "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"),
     ("slack-app-token", "xapp-" + "1-A0123ABCDEF-1234567890123-" + "abcdef0123456789",
      "xapp-" + "1-A0123ABCDEF-1234567890123-" + "abcdef0123456789"),
-    ("slack-webhook-url",
+    ("slack-token",
      "https://hooks.slack" + ".com/services/" + "T0AAAAAAA/B0BBBBBBB/" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn6Hs1",
      "hooks.slack" + ".com/services/" + "T0AAAAAAA/B0BBBBBBB/" + "Xy7Zq2Lm9Pw4Rt7Yv3Bn6Hs1"),
     ("stripe-access-token", "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"),
@@ -151,7 +152,7 @@ def test_the_corpus_is_big_enough():
 def test_a_token_field_becomes_one_valid_word():
     event = {"event": "started", "profile_id": "ghp_" + ALNUM36, "action": "a"}
     redacted, ids = secrets.redact_event(event)
-    assert redacted["profile_id"] == "REDACTED:github-pat" and redacted["redacted"] == 1 and ids == ["github-pat"]
+    assert redacted["profile_id"] == "REDACTED:github-token" and redacted["redacted"] == 1 and ids == ["github-token"]
 
 
 def _all_git_bytes(root: Path) -> bytes:
@@ -192,10 +193,10 @@ def test_every_field_through_the_api_is_redacted_and_nothing_reaches_git(committ
 
 def test_a_secret_in_a_token_field_never_reaches_the_commit_message(committed_repo):
     started = kitty_ops.start("ghp_" + ALNUM36, "act", repo=committed_repo)
-    assert started.profile_id == "REDACTED:github-pat"
+    assert started.profile_id == "REDACTED:github-token"
     kitty_ops.complete(started.invocation_id, repo=committed_repo)
     subject = git(committed_repo, "log", "-1", "--format=%s")
-    assert "REDACTED:github-pat" in subject and ALNUM36 not in subject
+    assert "REDACTED:github-token" in subject and ALNUM36 not in subject
 
 
 def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -208,7 +209,7 @@ def test_the_cli_redacts_and_says_so_in_one_line(committed_repo):
     assert started.returncode == 0, started.stderr
     op_id = started.stdout.strip()
     lines = started.stderr.strip().splitlines()
-    assert len(lines) == 1 and "redacted 2 secret(s)" in lines[0] and "aws-access-token, github-pat" in lines[0]
+    assert len(lines) == 1 and "redacted 2 secret(s)" in lines[0] and "aws-access-key, github-token" in lines[0]
     done = _cli(committed_repo, "complete", op_id, "--evidence", SECRETS[16][1])
     assert done.returncode == 0, done.stderr
     assert [line for line in done.stderr.splitlines() if "redacted" in line] == [
@@ -229,7 +230,7 @@ def test_kitty_ops_run_redacts(committed_repo):
     result = _cli(committed_repo, "run", "--profile", "p", "--action", "a", "--request-text", SECRETS[8][1],
                   "--", "true")
     assert result.returncode == 0, result.stderr
-    assert "gitlab-pat" in result.stderr
+    assert "gitlab-token" in result.stderr
     _assert_none_leaked(committed_repo, [SECRETS[8][2]])
 
 
@@ -255,7 +256,7 @@ def test_the_propagation_error_log_is_redacted(committed_repo):
     (committed_repo / "kitty-ops").mkdir()
     record_error(str(committed_repo), "01HZX3K5Q8M9N2P4R6S7T8V9W0", "hook", "failed: " + SECRETS[3][1])
     text = (committed_repo / "kitty-ops/propagation-errors.jsonl").read_text()
-    assert SECRETS[3][2] not in text and "[REDACTED:github-pat]" in text
+    assert SECRETS[3][2] not in text and "[REDACTED:github-token]" in text
 
 
 def _stage_leak(root: Path) -> tuple[str, str]:
@@ -274,7 +275,7 @@ def test_the_hook_blocks_a_staged_secret_naming_file_line_and_rule_never_the_sec
     result = subprocess.run([sys.executable, "-m", "kitty_ops.hooks.validate", path], cwd=committed_repo,
                             capture_output=True, text=True)
     assert result.returncode == 1
-    assert f"{path}: line 2: ref holds a secret (rule github-pat)" in result.stdout
+    assert f"{path}: line 2: ref holds a secret (rule github-token)" in result.stdout
     assert ALNUM36 not in result.stdout + result.stderr
     git(committed_repo, "config", "kitty-ops.redact", "false")
     assert subprocess.run([sys.executable, "-m", "kitty_ops.hooks.validate", path], cwd=committed_repo,
@@ -287,7 +288,7 @@ def test_audit_reports_a_committed_secret_and_never_heals_it(committed_repo):
     kitty_ops.complete(op_id, repo=committed_repo)  # a later commit of the same record
     result = _cli(committed_repo, "audit")
     assert result.returncode == 1
-    assert f"{path}: Op {op_id}" in result.stdout and "line 2: ref (rule github-pat) [secret]" in result.stdout
+    assert f"{path}: Op {op_id}" in result.stdout and "line 2: ref (rule github-token) [secret]" in result.stdout
     assert "git filter-repo" in result.stdout and "rotate the key" in result.stdout
     secret_line = next(line for line in result.stdout.splitlines() if line.endswith("[secret]"))
     assert not secret_line.startswith("warning:") and "1 problem in 1 commit" in result.stdout  # never healed
@@ -307,6 +308,66 @@ def test_the_rule_table_is_what_the_builder_makes_of_the_rule_file():
         assert hashlib.sha256(handle.read()).hexdigest() == secrets._table().SOURCE["sha256"]
     with open(secret_build.TABLE_PATH, encoding="utf-8") as handle:
         assert handle.read() == secret_build.render(secret_build.build(source))
+
+
+def test_the_detect_secrets_rules_are_what_the_builder_derives_from_the_installed_package():
+    derived = secret_sources.detect_secrets_rules()
+    table = secrets._table()
+    assert table.DETECT_SECRETS["version"] == secret_sources.installed_version() == derived["version"]
+    assert table.DETECT_SECRETS["plugins"] == derived["plugins"]
+    ours = [rule for rule in table.RULES if rule[7].startswith("detect-secrets ")]
+    assert ours == [tuple(rule) for rule in derived["rules"]]
+    assert table.RULES[:len(ours)] == tuple(ours)  # first: where a supplement rule finds as wide, theirs is reported
+    skipped = {key: reason for key, reason in table.SKIPPED.items() if key.startswith("detect-secrets:")}
+    assert skipped == derived["skipped"]
+    plugins = importlib.import_module("detect_secrets.core.plugins.util").get_mapping_from_secret_type_to_class()
+    base = importlib.import_module("detect_secrets.plugins.base")
+    for plugin in plugins.values():  # each pattern as it is, with its flags
+        if plugin.__name__ in derived["plugins"]:
+            theirs = [(rule[1], secret_sources.flags_value(rule[6])) for rule in ours
+                      if rule[7].endswith(" " + plugin.__name__)]
+            assert theirs == [(pattern.pattern, pattern.flags) for pattern in plugin.denylist]
+        else:
+            assert f"detect-secrets:{plugin.__name__}" in table.SKIPPED
+            assert issubclass(plugin, base.RegexBasedDetector) == (plugin.__name__ in secret_sources.NOT_RUN)
+
+
+def test_the_detect_secrets_licence_is_the_installed_one():
+    with open(secret_sources.LICENCE_PATH, "rb") as handle:
+        assert handle.read() == secret_sources.installed_licence()
+    assert secrets._table().DETECT_SECRETS["licence"] == "format/secret_rules/detect-secrets.LICENSE"
+
+
+def test_every_match_holds_a_keyword_of_its_rule():
+    """The keywords derived from detect-secrets' patterns never keep a rule from what it would find."""
+    for rule_id, regex, keywords, *_, flags, _origin in secrets._table().RULES:
+        compiled = secrets._re(regex, flags)
+        for _, text, _ in SECRETS:
+            for match in compiled.finditer(text):
+                assert not keywords or any(word in match.group(0).lower() for word in keywords), (rule_id, text)
+    assert secret_sources.keywords("(ghp|gho)_[A-Z]{3}", 0) == ["gho_", "ghp_"]
+    assert secret_sources.keywords(r"\d{8,10}:[0-9A-Za-z_-]{35}", 0) == [":"]
+    assert secret_sources.keywords("[a-z]+", 0) == []
+    assert secret_sources.secret_group("(ghp|gho)_[A-Za-z0-9_]{36}", 0) == -1
+    assert secret_sources.secret_group("key='([0-9a-f]{40})'", 0) == 0
+
+
+def test_a_secret_two_rules_find_is_redacted_whole_under_the_wider_rule():
+    # detect-secrets' private-key rule finds the BEGIN line; the supplement's the whole block
+    assert secrets.find(SECRETS[22][1]) == [(5, len(SECRETS[22][1]), "private-key")]
+    # detect-secrets' JWT rule stops before the signature; the supplement's takes it
+    redacted, ids = secrets.redact_text(SECRETS[21][1])
+    assert redacted == "Bearer [REDACTED:jwt]" and ids == ["jwt"]
+    # as wide (the supplement's slack-webhook-url too): detect-secrets' rule
+    assert secrets.redact_text(SECRETS[15][1]) == ("[REDACTED:slack-token]", ["slack-token"])
+
+
+def test_a_rule_run_line_by_line_finds_in_the_lines_holding_its_keyword():
+    artifactory = "AKC" + "p8Zx2Lm9Pw4Rt7"
+    text = "first line\nthe key " + artifactory + " here\nlast line"
+    start = text.index(artifactory)
+    assert secrets.find(text) == [(start - 1, start + len(artifactory) + 1, "artifactory-credentials")]
+    assert secrets.find("x" + artifactory) == []
 
 
 def test_go_syntax_is_translated():

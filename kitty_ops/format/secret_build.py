@@ -1,9 +1,13 @@
-"""Build `secret_rules/table.json`, the rule table `kitty_ops.format.secrets` runs, from a
-rule file in gitleaks' schema (`secret_rules/rules.toml` by default).
+"""Build `secret_rules/table.json`, the rule table `kitty_ops.format.secrets` runs, from
+the installed detect-secrets' regex plugins (the maintained source, see
+`secret_sources`) and a rule file in gitleaks' schema (`secret_rules/rules.toml`
+by default: kitty-ops' supplement), and copy detect-secrets' licence beside it.
 
-Run at build time, never by start or complete (which would pay for TOML):
-`python -m kitty_ops.format.secret_build [RULES.toml]`. A test holds the
-checked-in table equal to what this makes of the rule file.
+Run at build time, never by start or complete (which would pay for TOML and
+detect-secrets): `python -m kitty_ops.format.secret_build [RULES.toml]`. A test
+holds the checked-in table equal to what this makes of both. detect-secrets'
+rules come first: where a supplement rule finds the same secret, the engine
+reports detect-secrets' rule, unless the supplement's match is wider.
 
 gitleaks' regexes are Go RE2; Python's `re` reads most of them as they are.
 What differs is translated here: a flag group such as `(?i)` that is not at
@@ -18,6 +22,8 @@ import hashlib
 import os
 import re
 import sys
+
+from kitty_ops.format import secret_sources
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -100,14 +106,17 @@ def _allowlist(entry: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def build(source: str = DEFAULT_SOURCE) -> dict[str, Any]:
-    """The table of the rule file `source`: its rules, skipped rules and global allow list."""
+def build(source: str = DEFAULT_SOURCE, detect_secrets: bool = True) -> dict[str, Any]:
+    """The table of detect-secrets' regex plugins (unless not `detect_secrets`) and of
+    the rule file `source`: their rules, skipped rules and the file's global allow list."""
     import tomllib  # Python 3.11+: a build-time tool
 
     with open(source, "rb") as handle:
         data = handle.read()
     config = tomllib.loads(data.decode())
-    rules, skipped = [], {}
+    rules: list[tuple[Any, ...]] = []
+    skipped: dict[str, str] = {}
+    origin = os.path.basename(source)
     for rule in config.get("rules", []):
         rule_id = rule["id"]
         if not rule.get("regex"):
@@ -122,7 +131,7 @@ def build(source: str = DEFAULT_SOURCE) -> dict[str, Any]:
             continue
         keywords = sorted({word.lower() for word in rule.get("keywords", [])})
         rules.append((rule_id, regex, tuple(keywords), float(rule.get("entropy", 0.0)),
-                      int(rule.get("secretGroup", 0)), tuple(allowlists)))
+                      int(rule.get("secretGroup", 0)), tuple(allowlists), "a", origin))
     glob = config.get("allowlist") or {}
     global_regexes = []
     for text in glob.get("regexes", []):
@@ -130,7 +139,16 @@ def build(source: str = DEFAULT_SOURCE) -> dict[str, Any]:
             global_regexes.append(re.compile(translate(text), FLAGS).pattern)
         except (ValueError, re.error) as exc:
             skipped[f"allowlist:{text}"] = f"does not compile in Python: {exc}"
+    head: dict[str, Any] = {}
+    if detect_secrets:
+        derived = secret_sources.detect_secrets_rules()
+        rules = derived["rules"] + rules
+        skipped = {**derived["skipped"], **skipped}
+        licence = os.path.relpath(secret_sources.LICENCE_PATH, os.path.dirname(HERE)).replace(os.sep, "/")
+        head["detect_secrets"] = {"version": derived["version"], "plugins": derived["plugins"], "licence": licence}
     return {
+        **head,
+        "keywords": keyword_tree(rules),
         "source": {
             "file": os.path.relpath(source, os.path.dirname(HERE)).replace(os.sep, "/"),
             "title": config.get("title", ""),
@@ -141,6 +159,25 @@ def build(source: str = DEFAULT_SOURCE) -> dict[str, Any]:
         "allow_regexes": global_regexes,
         "stopwords": sorted({word.lower() for word in glob.get("stopwords", [])}),
     }
+
+
+def keyword_tree(rules: list[tuple[Any, ...]]) -> list[tuple[str, str | None]]:
+    """Every keyword of `rules` with the longest other keyword it holds (None when it
+    holds none), each after that one: the engine tests a keyword only when the one it
+    holds is in the text, which spares most of the substring searches in a long text.
+    Keywords that begin alike and hold no other get their common prefix as one more."""
+    words = {word for rule in rules for word in rule[2]}
+    alike: dict[str, list[str]] = {}
+    for word in words:
+        if len(word) > 3 and not any(other in word for other in words if other != word):
+            alike.setdefault(word[:2], []).append(word)
+    words |= {os.path.commonprefix(group) for group in alike.values() if len(group) > 1}  # noqa: RUF071 (characters)
+    ordered = sorted(words, key=lambda word: (len(word), word))
+    tree = []
+    for index, word in enumerate(ordered):
+        held = [other for other in ordered[:index] if other in word and other != word]
+        tree.append((word, max(held, key=lambda other: (len(other), other)) if held else None))
+    return tree
 
 
 def render(table: dict[str, Any]) -> str:
@@ -158,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     table = build(args[0] if args else DEFAULT_SOURCE)
     with open(TABLE_PATH, "w", encoding="utf-8") as handle:
         handle.write(render(table))
+    with open(secret_sources.LICENCE_PATH, "wb") as binary:
+        binary.write(secret_sources.installed_licence())
+    print(f"{secret_sources.LICENCE_PATH}: {secret_sources.DISTRIBUTION} {table['detect_secrets']['version']}")
     print(f"{TABLE_PATH}: {len(table['rules'])} rules, {len(table['skipped'])} skipped")
     for rule_id, reason in sorted(table["skipped"].items()):
         print(f"  skipped {rule_id}: {reason}")

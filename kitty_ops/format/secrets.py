@@ -1,15 +1,17 @@
 """Finding and redacting secrets in the text kitty-ops writes.
 
-The rules are gitleaks-style (`secret_rules/table.json`, built from a rule file by
-`kitty_ops.format.secret_build`). As gitleaks does, the text is lower-cased
-once and only the rules one of whose keywords occurs in it run; a rule's
-regex is compiled the first time it runs. A match counts when its secret
-(the rule's secret group, else the first group that matched, else the
-match) is random enough (`entropy`, Shannon bits per character) and no
+The rules (`secret_rules/table.json`, built by `kitty_ops.format.secret_build`)
+are detect-secrets' regex plugins and kitty-ops' supplement, a rule file in
+gitleaks' schema. As gitleaks does, the text is lower-cased once and only the
+rules one of whose keywords occurs in it run; a rule's regex is compiled (with
+its flags) the first time it runs. A match counts when its secret (the rule's
+secret group, else the first group that matched, else the match; the whole
+match for group -1) is random enough (`entropy`, Shannon bits per character) and no
 allow list takes it: the table's global one, the rule's own, ours (ids that
 look random but are not secrets: ULIDs, git object ids, UUIDs, `sha256:`
 digests, base64 of ordinary text, a redaction already made) and the user's
-(`git config kitty-ops.redactAllow`). A secret becomes `[REDACTED:<rule>]`;
+(`git config kitty-ops.redactAllow`). Secrets that overlap are redacted as one
+(their union), under the rule of the widest. A secret becomes `[REDACTED:<rule>]`;
 in a token field (`profile_id`, `action`: one word that goes into the Op
 commit's subject) the whole value becomes `REDACTED:<rule>`.
 
@@ -35,16 +37,19 @@ COUNT_FIELD = "redacted"
 TOKEN_FIELDS = ("profile_id", "action")
 UNSCANNED_FIELDS = ("event", "invocation_id", COUNT_FIELD)
 _TOKEN_LIMIT = 64
-_compiled: dict[str, re.Pattern[str]] = {}
+_compiled: dict[tuple[str, str], re.Pattern[str]] = {}
+# A rule's flags are inline-flag letters ("a": ASCII classes, as RE2 reads them), and
+# "l": match each line that holds a keyword alone, as detect-secrets scans lines.
+_FLAGS = {"a": 256, "i": 2, "m": 8, "s": 16, "u": 32, "x": 64, "l": 0}  # re.ASCII, re.IGNORECASE, ...
 
 
-def _re(pattern: str) -> re.Pattern[str]:
-    """`pattern` compiled once (as RE2 reads it: ASCII classes)."""
-    compiled = _compiled.get(pattern)
+def _re(pattern: str, flags: str = "a") -> re.Pattern[str]:
+    """`pattern` compiled once, with `flags` (by default as RE2 reads it: ASCII classes)."""
+    compiled = _compiled.get((pattern, flags))
     if compiled is None:
         import re
 
-        compiled = _compiled[pattern] = re.compile(pattern, re.ASCII)
+        compiled = _compiled[pattern, flags] = re.compile(pattern, sum(_FLAGS[letter] for letter in flags))
     return compiled
 
 
@@ -98,17 +103,22 @@ def _is_base64_text(secret: str) -> bool:
 # --- the rule table ---
 
 class _Table:
-    """The rule table (`secret_rules/table.json`, made by `secret_build` from the
-    rule file it names), read once: `SOURCE`, `ALLOW_REGEXES`, `STOPWORDS`,
-    `SKIPPED`, and `RULES` as (id, regex, keywords, entropy, group, allow lists)."""
+    """The rule table (`secret_rules/table.json`, made by `secret_build` from
+    detect-secrets and the rule file it names), read once: `SOURCE`,
+    `DETECT_SECRETS`, `ALLOW_REGEXES`, `STOPWORDS`, `SKIPPED`, `KEYWORDS` as
+    (keyword, a keyword it holds or None), and `RULES` as (id, regex, keywords,
+    entropy, group, allow lists, flags, origin)."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.SOURCE = data["source"]
+        self.DETECT_SECRETS = data.get("detect_secrets", {})
         self.ALLOW_REGEXES = tuple(data["allow_regexes"])
         self.STOPWORDS = tuple(data["stopwords"])
         self.SKIPPED = data["skipped"]
-        self.RULES = tuple((rule_id, regex, tuple(keywords), entropy, group, tuple(allows))
-                           for rule_id, regex, keywords, entropy, group, allows in data["rules"])
+        self.RULES = tuple((rule_id, regex, tuple(keywords), entropy, group, tuple(allows), flags, origin)
+                           for rule_id, regex, keywords, entropy, group, allows, flags, origin in data["rules"])
+        # Every keyword, after the one it holds (tested only when that one is in the text).
+        self.KEYWORDS = tuple((keyword, within) for keyword, within in data["keywords"])
 
 
 _loaded: list[_Table] = []
@@ -150,31 +160,84 @@ def find(text: str, allow: tuple[str, ...] = ()) -> list[Finding]:
     """The secrets in `text`, as (start, end, rule id), in order, never overlapping;
     `allow`: the user's allow-list patterns (Python regexes, searched in the secret)."""
     lower = text.lower()
-    found: list[Finding] = []
-    for rule_id, regex, keywords, min_entropy, group, allowlists in _table().RULES:
-        if keywords and not any(keyword in lower for keyword in keywords):
+    if not lower.isascii():  # what re's IGNORECASE takes for i, s and k, and str.lower() does not make them
+        lower = lower.replace("\u0307", "").replace("\u0131", "i").replace("\u017f", "s")
+    table = _table()
+    present = set()
+    for keyword, within in table.KEYWORDS:
+        if (within is None or within in present) and keyword in lower:
+            present.add(keyword)
+    found: list[tuple[int, int, int, str]] = []
+    for order, (rule_id, regex, keywords, min_entropy, group, allowlists, flags, _) in enumerate(table.RULES):
+        if keywords and present.isdisjoint(keywords):
             continue
-        for match in _re(regex).finditer(text):
+        compiled = _re(regex, flags)
+        for offset, match in _matches(compiled, text, lower, keywords) if "l" in flags else _whole(compiled, text):
             start, end = _secret_span(match, group)
             if start == end:
                 continue
+            start, end = start + offset, end + offset
             secret = text[start:end]
             if min_entropy and entropy(secret) < min_entropy:
                 continue
             if _allowed(secret, match.group(0), text, allowlists, allow):
                 continue
-            found.append((start, end, rule_id))
-    found.sort(key=lambda item: (item[0], item[0] - item[1]))
+            found.append((start, end, order, rule_id))
+    return _merged(found)
+
+
+def _whole(compiled: re.Pattern[str], text: str) -> Iterator[tuple[int, re.Match[str]]]:
+    for match in compiled.finditer(text):
+        yield 0, match
+
+
+def _matches(compiled: re.Pattern[str], text: str, lower: str,
+             keywords: tuple[str, ...]) -> Iterator[tuple[int, re.Match[str]]]:
+    """(where the line starts, a match in it) in each line of `text` holding a keyword
+    (in every line when `lower` is not `text` lower-cased character for character)."""
+    if len(lower) != len(text) or not keywords:  # (the only character lower() makes two of is dropped)
+        spans, start = [], 0
+        for line in text.split("\n"):
+            spans.append((start, start + len(line)))
+            start += len(line) + 1
+    else:
+        found = set()
+        for keyword in keywords:
+            at = lower.find(keyword)
+            while at >= 0:
+                end = text.find("\n", at)
+                end = len(text) if end < 0 else end
+                found.add((text.rfind("\n", 0, at) + 1, end))
+                at = lower.find(keyword, end + 1)
+        spans = sorted(found)
+    for start, end in spans:
+        for match in compiled.finditer(text[start:end]):
+            yield start, match
+
+
+def _merged(found: list[tuple[int, int, int, str]]) -> list[Finding]:
+    """Findings that overlap as one: their union, under the rule of the widest
+    (of the first in the table when as wide)."""
+    found.sort(key=lambda item: (item[0], item[0] - item[1], item[2]))
     kept: list[Finding] = []
-    for finding in found:
-        if not kept or finding[0] >= kept[-1][1]:
-            kept.append(finding)
+    widest = 0
+    for start, end, _, rule_id in found:
+        if kept and start < kept[-1][1]:
+            first, last, kept_id = kept[-1]
+            kept[-1] = (first, max(last, end), rule_id if end - start > widest else kept_id)
+            widest = max(widest, end - start)
+        else:
+            kept.append((start, end, rule_id))
+            widest = end - start
     return kept
 
 
 def _secret_span(match: re.Match[str], group: int) -> tuple[int, int]:
     """Where the secret is in a match: its secret group, else the first group
-    that matched, else the whole match (as gitleaks takes it)."""
+    that matched, else the whole match (as gitleaks takes it); the whole match
+    for group -1."""
+    if group < 0:
+        return match.span()
     if group and group <= (match.re.groups or 0):
         return match.span(group)
     for index in range(1, (match.re.groups or 0) + 1):
