@@ -9,7 +9,12 @@ pre-commit stage; Ops that wait for the person are committed by `kitty_ops.opcom
            unstaged edit elsewhere (so pre-commit stashes);
 - editor:  the same, the person's commit message written by an editor that
            takes `--editor-seconds`;
-- stash:   the same agents beside a `git stash push && git stash pop` loop.
+- stash:   the same agents beside a `git stash push && git stash pop` loop;
+- commands: the same agents beside a person's `--commands` git commands in
+           turn: `git add` of an edit, `git status` (which refreshes the
+           index), `git commit` through pre-commit; it prints how many were
+           refused with `index.lock: File exists` (the target: at most 1 in
+           100 beside 4 agents completing every 0.5 s).
 
 It prints, per run: person commits attempted / failed (by cause: HEAD moved
 under them, index.lock at their start, other), Ops completed / committed /
@@ -19,6 +24,7 @@ whether every Op is committed once `kitty-ops commit --pending` has run.
 
     python benchmarks/stress.py                 # N = 4, 16, 64
     python benchmarks/stress.py --agents 4 --commits 5
+    STRESS_DEBUG=1 python benchmarks/stress.py --agents 4 --scenario commands   # each refusal on stderr
 """
 from __future__ import annotations
 
@@ -82,12 +88,12 @@ def make_repo(root: Path) -> Path:
     hooks = "".join(
         f"  - id: {name}\n    name: {name}\n    entry: {BIN / name}\n    language: system\n"
         f"    pass_filenames: false\n    always_run: true\n    stages: [{stage}]\n"
-        for name, stage in (("kitty-ops-orphans", "pre-commit"),)
+        for name, stage in (("kitty-ops-orphans", "pre-commit"), ("kitty-ops-link", "prepare-commit-msg"))
     )
     (repo / ".pre-commit-config.yaml").write_text("repos:\n- repo: local\n  hooks:\n" + hooks)
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "initial", "--no-verify")
-    subprocess.run([sys.executable, "-m", "pre_commit", "install", "-t", "pre-commit"],
+    subprocess.run([sys.executable, "-m", "pre_commit", "install", "-t", "pre-commit", "-t", "prepare-commit-msg"],
                    cwd=repo, check=True, capture_output=True)
     return repo
 
@@ -122,6 +128,32 @@ def person(repo: Path, commits: int, editor_seconds: float | None) -> dict:
     return counts
 
 
+def commands(repo: Path, count: int) -> dict:
+    """A person's `git add`, `git status` and `git commit` in turn, none retried."""
+    by_command = {name: {"run": 0, "index_lock": 0} for name in ("add", "status", "commit")}
+    previous = ""
+    for number in range(count):
+        name = ("add", "status", "commit")[number % 3]
+        if name == "add":
+            (repo / "work.txt").write_text(f"change {number}\n")
+            args = ["git", "add", "work.txt"]
+        elif name == "status":
+            (repo / "README.md").write_text(f"hello\nunstaged {number}\n")  # status has a file to refresh
+            args = ["git", "status", "--porcelain"]
+        else:
+            args = ["git", "commit", "-q", "-m", f"person {number}"]
+        result = subprocess.run(args, cwd=repo, capture_output=True, text=True)
+        by_command[name]["run"] += 1
+        if "index.lock" in result.stderr:
+            by_command[name]["index_lock"] += 1
+            if os.environ.get("STRESS_DEBUG"):
+                print(f"refused {name} after {previous}: {result.stderr.strip()[-300:]}", file=sys.stderr)
+        previous = name
+    refused = sum(counts["index_lock"] for counts in by_command.values())
+    return {"commands": count, "refused_index_lock": refused, "refusal_rate": round(refused / count, 4),
+            "by_command": by_command}
+
+
 def committed_ids(repo: Path) -> list[str]:
     raw = git(repo, "log", "--format=%(trailers:key=Op-Id,valueonly)", "--grep=^op(")
     return [line.strip() for line in raw.splitlines() if line.strip()]
@@ -152,6 +184,9 @@ def run(agents: int, scenario: str, args: argparse.Namespace) -> dict:
             time.sleep(args.stash_seconds)
             stop.touch()
             stash_rounds = int(loop.communicate(timeout=120)[0] or 0)
+        elif scenario == "commands":
+            person_counts = commands(repo, args.commands)
+            stop.touch()
         else:
             person_counts = person(repo, args.commits, args.editor_seconds if scenario == "editor" else None)
             stop.touch()
@@ -196,16 +231,17 @@ def run(agents: int, scenario: str, args: argparse.Namespace) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--agents", type=int, action="append", help="agents per run (repeatable; default 4, 16, 64)")
-    parser.add_argument("--scenario", action="append", choices=["person", "editor", "stash"])
+    parser.add_argument("--scenario", action="append", choices=["person", "editor", "stash", "commands"])
     parser.add_argument("--commits", type=int, default=15, help="person commits per run")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between an agent's Ops")
+    parser.add_argument("--commands", type=int, default=300, help="person git commands in the commands scenario")
     parser.add_argument("--editor-seconds", type=float, default=2.0)
     parser.add_argument("--stash-seconds", type=float, default=15.0)
     args = parser.parse_args()
     os.environ.update(GIT_ENV)
     os.environ.setdefault("GIT_CONFIG_GLOBAL", os.devnull)
     for agents in args.agents or [4, 16, 64]:
-        for scenario in args.scenario or ["person", "editor", "stash"]:
+        for scenario in args.scenario or ["person", "editor", "stash", "commands"]:
             started = time.monotonic()
             result = run(agents, scenario, args)
             result["seconds"] = round(time.monotonic() - started, 1)

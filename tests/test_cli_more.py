@@ -84,14 +84,14 @@ def test_init_write_creates_or_extends_the_pre_commit_config(committed_repo):
     assert result.returncode == 0, result.stderr
     text = config.read_text()
     assert text.startswith(
-        "# my hooks\ndefault_install_hook_types: [pre-commit, pre-push]\n"
+        "# my hooks\ndefault_install_hook_types: [pre-commit, prepare-commit-msg, pre-push]\n"
         "default_stages: [pre-commit]\nrepos:\n"
         "  - repo: https://github.com/pre-commit/pre-commit-hooks\n"
     )
     assert "  - repo: local\n" in text and "      - id: kitty-ops-orphans\n" in text
     import yaml  # pre-commit's dependency: the file must stay valid YAML
 
-    assert yaml.safe_load(text)["default_install_hook_types"] == ["pre-commit", "pre-push"]
+    assert yaml.safe_load(text)["default_install_hook_types"] == ["pre-commit", "prepare-commit-msg", "pre-push"]
     repos = yaml.safe_load(text)["repos"]
     assert [repo["repo"] for repo in repos] == ["https://github.com/pre-commit/pre-commit-hooks", "local"]
     assert "--hooks-from" in result.stdout  # the published form, for teammates with nothing installed

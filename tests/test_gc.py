@@ -36,8 +36,8 @@ def prune_after_landing(monkeypatch, then=None) -> list[str]:
     deleted: list[str] = []
     land = OpCommits.land
 
-    def land_then_prune(self: OpCommits) -> bool:
-        landed = land(self)
+    def land_then_prune(self: OpCommits, last_try: bool = False) -> bool:
+        landed = land(self, last_try)
         for oid, _ in self.trees.new.stored:
             path = os.path.join(self.trees.new.objects_dir, oid[:2], oid[2:])
             if os.path.exists(path):

@@ -126,10 +126,12 @@ class OpCommits:
         self.trees.new.flush()  # git reads the tree (and the parent) it is given
         return plumbing.commit_tree(self.repo, self.env, tree, parents, self.sign, message)
 
-    def land(self) -> bool:
+    def land(self, last_try: bool = False) -> bool:
         """Under index.lock: move HEAD (compare-and-swap) and the real index, then
-        the working log. False when HEAD moved since `prepare` (prepare again).
-        In ref mode only the ref moves (compare-and-swap, with a reflog)."""
+        the working log. False when HEAD moved since `prepare` (prepare again),
+        or the real index did (a person's `git add`, `git status`): copying it
+        takes git calls, not to be made while the person meets the lock, but on
+        the `last_try`. In ref mode only the ref moves (compare-and-swap, with a reflog)."""
         message = f"commit: {self.last_subject}"
         if self.ref is not None:
             self.mover.move_ref(self.ref, self.head, self.tip or "", message)
@@ -140,7 +142,9 @@ class OpCommits:
                 return False
             self.index.ready()
             if not self.index.is_current():
-                self.index.prepare(self.index_entries, self.read_at)  # the index changed meanwhile: copy it again
+                if not last_try:
+                    return False
+                self.index.prepare(self.index_entries, self.read_at)
             self.mover.move_head(self.head, self.tip or "", message)
             self.moved_at = time.time_ns()
             self.index.replace_real_index()

@@ -18,7 +18,10 @@ person at work:
    HEAD's version of the log, and appended to the working file at the same
    moment: the file is never dirty.
 4. Each Op commit also commits older pending records, one commit each,
-   oldest first.
+   oldest first, and those other completions noted while it waited for
+   kitty-ops' commit lock (a group commit: one hold of index.lock lands the
+   Ops of many agents; each of those completions finds its commit noted,
+   `kitty_ops.store.uncommitted.take_landed`, and takes no lock of git's).
 
 What is committed is what kitty-ops read through its own no-follow open of
 the file (`kitty_ops.format.safefs`), never a path git resolves again; an invalid
@@ -67,6 +70,7 @@ from kitty_ops.opcommit.pending import (
 )
 from kitty_ops.opcommit.quiet import Busy, commit_after_git, refuse_inside_git, refuse_unsafe_state, wait_until_quiet
 from kitty_ops.opcommit.worktree import NoSuchRecord, NotCompleted, is_open, read_optional, read_record
+from kitty_ops.store import uncommitted
 from kitty_ops.system.lock import LockTimeout, hold_file
 from kitty_ops.system.warn import warn
 
@@ -79,7 +83,7 @@ COMMIT_LOCK_NAME = "kitty-ops-commit.lock"
 COMMIT_LOCK_SECONDS = 30.0
 INDEX_LOCK_SECONDS = 1.0  # how long to wait for another git command's index.lock
 BUSY_WAIT_SECONDS = 1.0  # how long to wait for a person's git command before staying pending
-LAND_ATTEMPTS = 5  # HEAD moved between preparing the commits and landing them: prepare again
+LAND_ATTEMPTS = 5  # HEAD or the index moved between preparing the commits and landing them: prepare again
 
 __all__ = [
     "BUSY_WAIT_SECONDS", "COMMIT_LOCK_NAME", "IDENT_CONFIG", "RECORDS_REF", "NoSuchRecord", "NotCompleted",
@@ -120,7 +124,8 @@ def commit_op(
     if heal and pending is None:
         pending = noted_paths(repo)
     others = [other for other in pending or () if other < path] if heal else []
-    results = commit_paths(repo, [*others, path], sign=sign, ref=ref, busy_wait=busy_wait, config=config)
+    results = commit_paths(repo, [*others, path], sign=sign, ref=ref, busy_wait=busy_wait, config=config,
+                           group_for=path if heal else None)
     outcome = results[path]
     for other in others:
         problem = results.get(other)
@@ -128,7 +133,7 @@ def commit_op(
             warn("a pending record is still not committed: %s", problem)
     if isinstance(outcome, KittyOpsError):
         raise outcome
-    return outcome
+    return outcome or uncommitted.take_landed(repo.git_path, op_id)
 
 
 def commit_ops(
@@ -161,39 +166,46 @@ def commit_paths(
     ref: str | bool | None = True,
     busy_wait: float = BUSY_WAIT_SECONDS,
     config: dict[str, str | None] | None = None,
+    group_for: str | None = None,
 ) -> dict[str, str | KittyOpsError | None]:
     """Commit each record in `paths` (oldest first), one Op commit each, in one
     hold of the locks, onto HEAD or (ref mode) onto `ref`. `{path: commit id,
     None when the target has it already, or the KittyOpsError that kept it
-    out}`. CommitSkipped when nothing can be committed now."""
+    out}`. CommitSkipped when nothing can be committed now. With `group_for`
+    (the record of the completion that asks), the records other completions
+    noted by the time the commit lock is held go along (their results are in
+    the answer too), and each completion but that one finds its commit noted."""
     sign, ref, config = settings(repo, sign, ref, config)
     if ref is None:  # a ref of kitty-ops' own never meets the person's commands
         refuse_unsafe_state(repo)
         refuse_inside_git(repo)
     try:
-        return _commit_under_locks(repo, paths, sign, ref, config)
+        return _commit_under_locks(repo, paths, sign, ref, config, group_for)
     except Busy:
         # A person's git command runs: wait for it without kitty-ops' locks (agents
         # wait side by side, not one after another), then try once more.
         wait_until_quiet(repo, busy_wait)
     try:
-        return _commit_under_locks(repo, paths, sign, ref, config)
+        return _commit_under_locks(repo, paths, sign, ref, config, group_for)
     except Busy as busy_now:
         commit_after_git(repo, busy.busy_pids(repo.top, repo.git_path))
         raise CommitSkipped(str(busy_now)) from None
 
 
 def _commit_under_locks(repo: git.Repo, paths: Sequence[str], sign: bool, ref: str | None,
-                        config: dict[str, str | None]) -> dict[str, str | KittyOpsError | None]:
+                        config: dict[str, str | None], group_for: str | None,
+                        ) -> dict[str, str | KittyOpsError | None]:
     env = git.repo_env(repo)
     try:
         with hold_file(os.path.join(repo.common_path, COMMIT_LOCK_NAME), COMMIT_LOCK_SECONDS):
+            along = sorted(set(noted_paths(repo)) - set(paths)) if group_for else []
+            others = {*paths, *along} - {group_for} if group_for else set()
             gitlock.remove_dead_temporaries(repo.git_path)
-            for _ in range(LAND_ATTEMPTS):
-                with OpCommits(repo, env, sign, sorted(paths), ref, config, INDEX_LOCK_SECONDS) as batch:
+            for attempt in range(1, LAND_ATTEMPTS + 1):
+                with OpCommits(repo, env, sign, sorted([*paths, *along]), ref, config, INDEX_LOCK_SECONDS) as batch:
                     batch.prepare()
-                    if batch.tip == batch.head or batch.land():
-                        forget_landed(repo, batch.results)
+                    if batch.tip == batch.head or batch.land(last_try=attempt == LAND_ATTEMPTS):
+                        forget_landed(repo, batch.results, others)
                         batch.outlast_gc()  # under the commit lock: the next Op commit builds on these objects
                         return batch.results
             raise CommitSkipped(f"{ref or 'HEAD'} kept moving while committing")

@@ -11,16 +11,26 @@ from kitty_ops.gitio import git
 from kitty_ops.opcommit.worktree import NoSuchRecord
 from kitty_ops.store import uncommitted
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
 
 def noted_paths(repo: git.Repo) -> list[str]:
     """The records of completions noted as not committed yet (`kitty_ops.store.uncommitted`)."""
     return [record_relpath(op_id) for op_id in uncommitted.noted(repo.git_path)]
 
 
-def forget_landed(repo: git.Repo, results: dict[str, str | KittyOpsError | None]) -> None:
-    """Drop the notes of records now in the target (or no longer in the work tree)."""
+def forget_landed(repo: git.Repo, results: dict[str, str | KittyOpsError | None],
+                  taken_along: Collection[str] = ()) -> None:
+    """Drop the notes of records now in the target (or no longer in the work
+    tree); the completions of those `taken_along` (a group commit) learn their commit."""
     done = [op_id_from_path(path) or "" for path, outcome in results.items()
             if not isinstance(outcome, KittyOpsError) or isinstance(outcome, NoSuchRecord)]
+    landed = {op_id_from_path(path) or "": outcome for path, outcome in results.items()
+              if path in taken_along and isinstance(outcome, str)}
+    if landed:
+        uncommitted.note_landed(repo.git_path, landed)
     uncommitted.forget(repo.git_path, [op_id for op_id in done if op_id])
 
 

@@ -96,7 +96,12 @@ def wait_until_quiet(repo: git.Repo, busy_wait: float) -> None:
 class IndexLock:
     """Hold `index.lock` (waiting up to `seconds` for another git command's),
     checked under it that no person's HEAD-moving git command runs in this
-    work tree (one that starts later meets the lock); Busy if one does."""
+    work tree (one that starts later meets the lock); Busy if one does.
+
+    The check is made first without the lock too: a person's commit runs
+    git commands that write the index (pre-commit's stash of unstaged
+    changes), and a lock taken only to find the commit running would make
+    them fail."""
 
     def __init__(self, repo: git.Repo, seconds: float) -> None:
         self.repo = repo
@@ -104,6 +109,9 @@ class IndexLock:
         self.lock: gitlock.IndexLock | None = None
 
     def __enter__(self) -> gitlock.IndexLock:
+        reason = busy_reason(self.repo)
+        if reason is not None:
+            raise Busy(reason)
         try:
             lock = gitlock.acquire(self.repo.git_path, self.seconds)
         except gitlock.LockHeld as exc:

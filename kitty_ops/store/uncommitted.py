@@ -23,6 +23,8 @@ import os
 from kitty_ops.format.ulid import is_ulid
 
 NOTES_DIR = os.path.join("kitty-ops", "uncommitted")  # under the work tree's git directory
+LANDED_DIR = os.path.join("kitty-ops", "landed")  # records another completion's Op commit took along
+LANDED_KEPT_SECONDS = 3600.0  # a landed note nobody took (its completion died) is removed after this
 
 
 def note(git_dir: str, op_id: str) -> None:
@@ -58,3 +60,41 @@ def forget(git_dir: str, op_ids: list[str]) -> None:
             os.unlink(os.path.join(directory, op_id))
         except OSError:
             pass
+
+
+def note_landed(git_dir: str, commits: dict[str, str]) -> None:
+    """Tell the completions whose records this Op commit took along (a group
+    commit: one lock for many Ops) which commit holds each (`commits`: Op id ->
+    commit id); notes older than LANDED_KEPT_SECONDS, whose completion never
+    came for them, go."""
+    import time
+
+    directory = os.path.join(git_dir, LANDED_DIR)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        now = time.time()
+        for name in os.listdir(directory):
+            path = os.path.join(directory, name)
+            if name not in commits and now - os.lstat(path).st_mtime > LANDED_KEPT_SECONDS:
+                os.unlink(path)
+        for op_id, commit in commits.items():
+            fd = os.open(os.path.join(directory, op_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            try:
+                os.write(fd, commit.encode())
+            finally:
+                os.close(fd)
+    except OSError:
+        pass  # the completion then reports its record as already in HEAD
+
+
+def take_landed(git_dir: str, op_id: str) -> str | None:
+    """The commit that another completion's Op commit made of `op_id`'s record
+    (`note_landed`), or None; the note is removed."""
+    path = os.path.join(git_dir, LANDED_DIR, op_id)
+    try:
+        with open(path, "rb") as handle:
+            commit = handle.read(100).decode("ascii", errors="replace").strip()
+        os.unlink(path)
+    except OSError:
+        return None
+    return commit or None
