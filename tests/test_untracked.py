@@ -153,3 +153,30 @@ def test_the_hook_finds_the_git_directories_as_git_does_in_a_linked_worktree_too
     assert git_dirs() == asked_of_git()
     monkeypatch.setenv("GIT_DIR", asked_of_git()[0])  # as git sets it for a linked worktree's hooks
     assert git_dirs() == asked_of_git()
+
+
+def test_an_owner_file_remembered_is_read_again_once_another_process_owns_the_op(committed_repo, monkeypatch):
+    import json
+    import subprocess
+
+    from kitty_ops.lifecycle import owners
+    from kitty_ops.lifecycle.executor import start_invocation
+
+    monkeypatch.chdir(committed_repo)
+    agent = subprocess.Popen(["sleep", "600"])
+    try:
+        op_id = start_invocation(committed_repo, "agent", "work", owner_pid=agent.pid)["invocation_id"]
+        owner_file = committed_repo / ".git" / owners.OWNERS_SUBDIR / f"{op_id}.json"
+        quiet(committed_repo)
+        aged(owner_file)
+        blocking, warnings = hook(committed_repo)
+        assert blocking == [] and f"(owner pid {agent.pid} is running)" in named(warnings)
+        assert f"{op_id}.json" in json.loads((committed_repo / ".git" / CACHE_NAME).read_text())["owners"]
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        owners.record_owner(committed_repo, op_id, gone.pid)  # adopted by another process, now gone
+        blocking, _ = hook(committed_repo)
+        assert f"Op {op_id}" in named(blocking) and "dead orphan" in named(blocking)
+    finally:
+        agent.kill()
+        agent.wait()

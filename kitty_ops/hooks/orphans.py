@@ -149,7 +149,7 @@ def check_untracked(
 ) -> tuple[list[str], list[str]]:
     """(blocking messages, warnings) for orphans among untracked records
     (read through `cache` when given: an unchanged file is not read again);
-    the lines of Ops whose owner runs go to `in_progress` when it is given.
+    the ids of Ops whose owner runs go to `in_progress` when it is given.
 
     An Op whose owner is gone is stale at once; one whose owner provably runs
     is never stale; one of unknown owner is stale when older than the threshold.
@@ -177,10 +177,12 @@ def check_untracked(
             why = f"is a stale orphan (open over {max_age_hours:g}h)"
         elif strict:
             why = "is an orphan (--strict)"
+        elif state == RUNNING and in_progress is not None:
+            in_progress.append(op_id)  # summed up in one line
+            continue
         else:
             shown_owner = f" ({owner})" if state == RUNNING else ""
-            line = f"warning: {describe(path, scan, now, age, op_id)} is still open{shown_owner}."
-            (in_progress if state == RUNNING and in_progress is not None else warnings).append(line)
+            warnings.append(f"warning: {describe(path, scan, now, age, op_id)} is still open{shown_owner}.")
             continue
         blocking.append(f"{describe(path, scan, now, age, op_id)} {why}.")
         if why.endswith("(--strict)"):  # it may still be running: never offer to abandon it
@@ -230,7 +232,7 @@ def find_orphan_problems(
         cache.remember_listing(before, listing_started, tree, untracked, staged.added)
     threshold_hours = threshold.finish_query(config) if config is not None else max_age_hours
     assert threshold_hours is not None  # given, or read from git config
-    owners = OwnerStates(common_dir=common_dir) if common_dir else None
+    owners = OwnerStates(common_dir=common_dir, known=cache) if common_dir else None
     in_progress: list[str] | None = None if verbose else []
     blocking, warnings = check_untracked(untracked, threshold_hours, strict, now, cache, owners, in_progress)
     if in_progress:

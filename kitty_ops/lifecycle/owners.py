@@ -16,6 +16,7 @@ Standard library only: the orphans hook imports it.
 from __future__ import annotations
 
 import os
+import time
 
 from kitty_ops.errors import UnsafePath
 from kitty_ops.format import jsontext
@@ -28,6 +29,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
+
+    from kitty_ops.store.untracked import UntrackedCache
 
 RUNNING, DEAD, UNKNOWN = "running", "dead", "unknown"
 OWNERS_SUBDIR = "kitty-ops/owners"  # under the git common directory
@@ -93,7 +96,15 @@ def read_owner(directory: str | None, op_id: str) -> dict[str, Any] | None:
     if directory is None:
         return None
     try:
-        with open(_path(directory, op_id), "rb") as handle:
+        return read_owner_file(_path(directory, op_id))
+    except ValueError:  # not an Op id
+        return None
+
+
+def read_owner_file(path: str) -> dict[str, Any] | None:
+    """What the owner file at `path` says, or None (no such file, or unreadable)."""
+    try:
+        with open(path, "rb") as handle:
             owner = jsontext.loads(handle.read(4096))
     except (OSError, ValueError):
         return None
@@ -131,14 +142,18 @@ def owner_state(repo_root: str | os.PathLike[str], op_id: str) -> str:
 
 class OwnerStates:
     """The owners of one repository's open Ops, its directory found on first use
-    (a reader asks only when it meets an open Op)."""
+    (a reader asks only when it meets an open Op). `known`: a cache of owner
+    files (`kitty_ops.store.untracked.UntrackedCache`), for the orphans hook."""
 
-    def __init__(self, repo_root: str | os.PathLike[str] | None = None, common_dir: str | None = None) -> None:
+    def __init__(self, repo_root: str | os.PathLike[str] | None = None, common_dir: str | None = None,
+                 known: UntrackedCache | None = None) -> None:
         self._root = repo_root  # None: the repository in the current directory (the hook)
         self._directory: str | None = os.path.join(common_dir, OWNERS_SUBDIR) if common_dir else None
         self._found = common_dir is not None
         self._recorded: set[str] | None = None  # the file names there, listed once
         self._liveness: dict[int, tuple[bool, int | None]] = {}  # pid -> processes.liveness, read once
+        self._known = known
+        self._now_ns = time.time_ns()
 
     @property
     def directory(self) -> str | None:
@@ -167,6 +182,8 @@ class OwnerStates:
                 self._recorded = set()
         if self._recorded is not None and op_id + _SUFFIX not in self._recorded:
             return None
+        if self._known is not None and directory is not None:
+            return self._known.owner_file(_path(directory, op_id), read_owner_file, self._now_ns)
         return read_owner(directory, op_id)
 
 

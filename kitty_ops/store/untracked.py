@@ -24,7 +24,9 @@ one `git diff --cached` the hook runs anyway (A and D).
 
 What each untracked record says is kept too, by the file's identity (device,
 inode, mtime, ctime, size, mode): a file unchanged since it was read (and
-older than `MARGIN_NS` then) is not read again.
+older than `MARGIN_NS` then) is not read again. So is what each open Op's
+owner file says (`kitty_ops.lifecycle.owners`): with a hundred agents at
+work, the hook then reads their processes' state, not their owner files.
 
 Standard library only: the orphans hook imports it.
 """
@@ -39,9 +41,14 @@ from kitty_ops.format.scan import RecordScan, read_scan, rules_stamp
 from kitty_ops.gitio import git
 from kitty_ops.system import files
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
 CACHE_NAME = "kitty-ops/untracked-cache"  # under the git directory
 MARGIN_NS = 2_000_000_000  # coarser than any file system's timestamps (FAT: 2 s)
-_FORMAT = 1
+_FORMAT = 2
 
 
 def _stamp() -> str:
@@ -77,6 +84,8 @@ class UntrackedCache:
         self.loaded: dict[str, object] = {}
         self.records: dict[str, list[object]] = {}
         self.new_records: dict[str, list[object]] = {}
+        self.owners: dict[str, list[object]] = {}  # owner file name -> [identity, what it says]
+        self.new_owners: dict[str, list[object]] = {}
         if self.path is None:
             return
         try:
@@ -85,8 +94,9 @@ class UntrackedCache:
         except (OSError, ValueError):
             return
         if isinstance(data, dict) and data.get("stamp") == _stamp():
-            records = data.pop("records", None)
+            records, owners = data.pop("records", None), data.pop("owners", None)
             self.records = records if isinstance(records, dict) else {}
+            self.owners = owners if isinstance(owners, dict) else {}
             data.pop("stamp")
             self.data = self.loaded = data
 
@@ -159,11 +169,28 @@ class UntrackedCache:
             self.new_records[name] = [_identity(info), _summary(scan)]
         return scan
 
+    def owner_file(self, path: str, read: Callable[[str], dict[str, Any] | None], now_ns: int) -> dict[str, Any] | None:
+        """What the owner file at `path` says (`read` reads it): remembered while the
+        file is unchanged (it is only ever replaced whole, never edited)."""
+        info = lstat(path)
+        if info is None:
+            return None
+        name, key = os.path.basename(path), _identity(info)
+        known = self.owners.get(name)
+        if isinstance(known, list) and len(known) == 2 and known[0] == key and isinstance(known[1], dict):
+            self.new_owners[name] = known
+            return known[1]
+        owner = read(path)
+        if owner is not None and info.st_mtime_ns < now_ns - MARGIN_NS:
+            self.new_owners[name] = [key, owner]
+        return owner
+
     def save(self) -> None:
-        """Write what changed (the listing kept, and the records met this run)."""
-        if self.path is None or (self.data == self.loaded and self.new_records == self.records):
+        """Write what changed (the listing kept, the records and owner files met this run)."""
+        if self.path is None or (self.data == self.loaded and self.new_records == self.records
+                                 and self.new_owners == self.owners):
             return
-        data = {**self.data, "stamp": _stamp(), "records": self.new_records}
+        data = {**self.data, "stamp": _stamp(), "records": self.new_records, "owners": self.new_owners}
         files.write_quietly(self.path, jsontext.dumps(data, separators=(",", ":")).encode())
 
 

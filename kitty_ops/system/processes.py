@@ -19,11 +19,14 @@ _cache: dict[str, str | None] = {}
 
 
 def host_name() -> str:
-    if hasattr(os, "uname"):
-        return os.uname().nodename
-    import socket  # Windows
+    if "host" not in _cache:
+        if hasattr(os, "uname"):
+            _cache["host"] = os.uname().nodename
+        else:
+            import socket  # Windows
 
-    return socket.gethostname()
+            _cache["host"] = socket.gethostname()
+    return _cache["host"] or ""
 
 
 def read_small(path: str) -> bytes | None:
@@ -69,11 +72,20 @@ def pid_namespace() -> str | None:
 
 
 def _stat_fields(pid: int) -> list[str] | None:
-    """The fields of /proc/<pid>/stat from field 3 (state) on, or None."""
-    text = _read_text(f"{PROC}/{pid}/stat")
-    if not text or ")" not in text:
+    """The fields of /proc/<pid>/stat from field 3 (state) on, or None. One read:
+    the file is a few hundred bytes (the orphans hook reads one per agent)."""
+    try:
+        fd = os.open(f"{PROC}/{pid}/stat", os.O_RDONLY)
+    except OSError:
         return None
-    return text[text.rindex(")") + 1 :].split()  # the name may hold spaces and parentheses
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    end = data.rfind(b")")  # the name may hold spaces and parentheses
+    return data[end + 1 :].decode(errors="replace").split() if end >= 0 else None
 
 
 def start_time(pid: int) -> int | None:
@@ -83,7 +95,9 @@ def start_time(pid: int) -> int | None:
 
 
 def has_proc() -> bool:
-    return os.path.isdir(f"{PROC}/self")
+    if "has_proc" not in _cache:
+        _cache["has_proc"] = "yes" if os.path.isdir(f"{PROC}/self") else None
+    return _cache["has_proc"] is not None
 
 
 def is_alive(pid: int) -> bool:
