@@ -376,3 +376,14 @@ def test_go_syntax_is_translated():
     assert secret_build.translate("[[:alnum:]]+\\z") == "[0-9A-Za-z]+\\Z"
     with pytest.raises(ValueError):
         secret_build.translate("\\p{L}")
+
+
+def test_what_kitty_ops_writes_itself_and_plain_prose_run_no_rule(monkeypatch):
+    # Short keywords (`:` of Telegram's tokens, `ac` of Twilio's) are in every
+    # timestamp and in prose; the secrets they stand for are long words, so no
+    # regex is compiled or run for them (start and complete stay cheap).
+    monkeypatch.setattr(secrets, "_compiled", {})
+    for text in ("2026-12-06T18:35:00.123456+00:00", "done", "agent", "implement",
+                 "Add the login page: apply the class, clean the action, include the docs."):
+        assert secrets.find(text) == []
+    assert secrets._compiled == {}

@@ -23,7 +23,7 @@ import os
 import re
 import sys
 
-from kitty_ops.format import secret_sources
+from kitty_ops.format import secret_runs, secret_sources
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -149,6 +149,7 @@ def build(source: str = DEFAULT_SOURCE, detect_secrets: bool = True) -> dict[str
     return {
         **head,
         "keywords": keyword_tree(rules),
+        "runs": [secret_runs.solid_run(rule[1], secret_sources.flags_value(rule[6])) for rule in rules],
         "source": {
             "file": os.path.relpath(source, os.path.dirname(HERE)).replace(os.sep, "/"),
             "title": config.get("title", ""),

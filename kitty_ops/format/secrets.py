@@ -3,8 +3,10 @@
 The rules (`secret_rules/table.json`, built by `kitty_ops.format.secret_build`)
 are detect-secrets' regex plugins and kitty-ops' supplement, a rule file in
 gitleaks' schema. As gitleaks does, the text is lower-cased once and only the
-rules one of whose keywords occurs in it run; a rule's regex is compiled (with
-its flags) the first time it runs. A match counts when its secret (the rule's
+rules one of whose keywords occurs in it run, and of those only the rules
+whose secrets fit in the text's longest stretch without whitespace
+(`secret_runs`); a rule's regex is compiled (with its flags) the first time
+it runs. A match counts when its secret (the rule's
 secret group, else the first group that matched, else the match; the whole
 match for group -1) is random enough (`entropy`, Shannon bits per character) and no
 allow list takes it: the table's global one, the rule's own, ours (ids that
@@ -119,6 +121,8 @@ class _Table:
                            for rule_id, regex, keywords, entropy, group, allows, flags, origin in data["rules"])
         # Every keyword, after the one it holds (tested only when that one is in the text).
         self.KEYWORDS = tuple((keyword, within) for keyword, within in data["keywords"])
+        # Per rule: the whitespace-free stretch every match holds (`secret_runs`).
+        self.RUNS = tuple(data.get("runs") or (0,) * len(self.RULES))
 
 
 _loaded: list[_Table] = []
@@ -168,9 +172,15 @@ def find(text: str, allow: tuple[str, ...] = ()) -> list[Finding]:
         if (within is None or within in present) and keyword in lower:
             present.add(keyword)
     found: list[tuple[int, int, int, str]] = []
+    longest = -1  # the text's longest stretch without whitespace, measured when a rule asks
     for order, (rule_id, regex, keywords, min_entropy, group, allowlists, flags, _) in enumerate(table.RULES):
         if keywords and present.isdisjoint(keywords):
             continue
+        if table.RUNS[order]:
+            if longest < 0:
+                longest = max(map(len, text.split()), default=0)
+            if longest < table.RUNS[order]:
+                continue  # no word of the text is long enough to be this secret
         compiled = _re(regex, flags)
         for offset, match in _matches(compiled, text, lower, keywords) if "l" in flags else _whole(compiled, text):
             start, end = _secret_span(match, group)

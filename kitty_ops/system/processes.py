@@ -95,9 +95,10 @@ def start_time(pid: int) -> int | None:
 
 
 def has_proc() -> bool:
-    if "has_proc" not in _cache:
-        _cache["has_proc"] = "yes" if os.path.isdir(f"{PROC}/self") else None
-    return _cache["has_proc"] is not None
+    key = f"has_proc {PROC}"
+    if key not in _cache:
+        _cache[key] = "yes" if os.path.isdir(f"{PROC}/self") else None
+    return _cache[key] is not None
 
 
 def is_alive(pid: int) -> bool:
