@@ -459,3 +459,22 @@ def test_a_records_ref_lock_nobody_holds_is_named_stale(committed_repo):
     records_lock.write_text("0" * 40 + "\n")
     doctor = kitty_ops(committed_repo, "doctor", "ops", "--json")
     assert [lock["path"] for lock in json.loads(doctor.stdout)["stale_locks"]] == [str(records_lock)]
+
+
+def test_beside_a_persons_running_commit_the_op_commit_does_not_even_try_index_lock(committed_repo, monkeypatch):
+    # pre-commit's stash writes the index during the person's commit: a lock
+    # taken only to find the commit running would make that fail.
+    monkeypatch.setattr(commit_module, "INDEX_LOCK_SECONDS", 0.2)
+    first, second = op(committed_repo), op(committed_repo, action="review")
+    person = slow_person_commit(committed_repo, editor_seconds=4)
+    assert "git commit" in complete_invocation(committed_repo, first).pending_reason  # met, under the lock
+    lock = committed_repo / ".git" / "index.lock"
+    lock.write_text("")  # the person's stash at work
+    try:
+        reason = complete_invocation(committed_repo, second).pending_reason
+    finally:
+        lock.unlink()
+    assert "git commit" in reason and "locked" not in reason  # seen before any lock was tried
+    _, stderr = person.communicate(timeout=60)
+    assert person.returncode == 0, stderr
+    assert len(wait_for_op_commits(committed_repo, 2)) == 2  # by the waiter, once the commit ended

@@ -87,7 +87,7 @@ def _environ_value(pid: int, name: str) -> str | None:
 
 def git_process(pid: int) -> GitProcess | None:
     """The HEAD-moving git command `pid` runs, or None (not git, or read-only)."""
-    if (processes.read_small(f"{processes.PROC}/{pid}/comm") or b"").strip() != b"git":
+    if (processes.read_once(f"{processes.PROC}/{pid}/comm", 64) or b"").strip() != b"git":
         return None
     cmdline = processes.read_small(f"{processes.PROC}/{pid}/cmdline") or b""
     argv = [arg.decode(errors="surrogateescape") for arg in cmdline.split(b"\0")[:-1]]
@@ -209,6 +209,32 @@ def busy_ancestors(root: str, git_dir: str) -> dict[int, str]:
 
 def busy_pids_marked(git_dir: str) -> dict[int, str]:
     return {pid: f"git (pid {pid}, marked by the pre-commit hook)" for pid in marked(git_dir)}
+
+
+SEEN_NAME = os.path.join("kitty-ops", "person-seen")  # under the git directory
+SEEN_SECONDS = 60.0
+
+
+def note_seen(git_dir: str) -> None:
+    """Leave word that a person's HEAD-moving git command was met in this work tree."""
+    path = os.path.join(git_dir, SEEN_NAME)
+    try:
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb"):
+                pass
+    except OSError:
+        pass
+
+
+def seen_lately(git_dir: str, now: float) -> bool:
+    """Whether `note_seen` was left in the last SEEN_SECONDS (the person is at work)."""
+    try:
+        return now - os.stat(os.path.join(git_dir, SEEN_NAME)).st_mtime < SEEN_SECONDS
+    except OSError:
+        return False
 
 
 def note_waiting(git_dir: str) -> None:

@@ -80,6 +80,7 @@ def wait_until_quiet(repo: git.Repo, busy_wait: float) -> None:
     not, and at once when this process runs inside one of them (its hook)."""
     running: dict[int, str] | None = busy.busy_pids(repo.top, repo.git_path)
     if running:
+        busy.note_seen(repo.git_path)
         inside = set(running) & set(processes.ancestors())
         if inside:
             commit_after_git(repo, running)
@@ -98,10 +99,11 @@ class IndexLock:
     checked under it that no person's HEAD-moving git command runs in this
     work tree (one that starts later meets the lock); Busy if one does.
 
-    The check is made first without the lock too: a person's commit runs
+    While the person is at work (their command was met in the last minute),
+    the check is made first without the lock too: a person's commit runs
     git commands that write the index (pre-commit's stash of unstaged
     changes), and a lock taken only to find the commit running would make
-    them fail."""
+    them fail. (Otherwise that scan of the process table is spared.)"""
 
     def __init__(self, repo: git.Repo, seconds: float) -> None:
         self.repo = repo
@@ -109,9 +111,10 @@ class IndexLock:
         self.lock: gitlock.IndexLock | None = None
 
     def __enter__(self) -> gitlock.IndexLock:
-        reason = busy_reason(self.repo)
-        if reason is not None:
-            raise Busy(reason)
+        if busy.seen_lately(self.repo.git_path, time.time()):
+            reason = busy_reason(self.repo)
+            if reason is not None:
+                raise Busy(reason)
         try:
             lock = gitlock.acquire(self.repo.git_path, self.seconds)
         except gitlock.LockHeld as exc:
@@ -119,6 +122,7 @@ class IndexLock:
         reason = busy_reason(self.repo)
         if reason is not None:
             lock.release()
+            busy.note_seen(self.repo.git_path)
             raise Busy(reason)
         self.lock = lock
         return lock

@@ -47,6 +47,22 @@ def read_small(path: str) -> bytes | None:
         os.close(fd)
 
 
+def read_once(path: str, size: int = 4096) -> bytes | None:
+    """The first `size` bytes of a file, in one read (None when it cannot be read):
+    for /proc files that are a few bytes long (`comm`, `stat`), read for each
+    process on every Op commit."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, size)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _read_text(path: str) -> str | None:
     data = read_small(path)
     return None if data is None else data.decode(errors="replace")
@@ -74,16 +90,9 @@ def pid_namespace() -> str | None:
 def _stat_fields(pid: int) -> list[str] | None:
     """The fields of /proc/<pid>/stat from field 3 (state) on, or None. One read:
     the file is a few hundred bytes (the orphans hook reads one per agent)."""
-    try:
-        fd = os.open(f"{PROC}/{pid}/stat", os.O_RDONLY)
-    except OSError:
+    data = read_once(f"{PROC}/{pid}/stat")
+    if data is None:
         return None
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
     end = data.rfind(b")")  # the name may hold spaces and parentheses
     return data[end + 1 :].decode(errors="replace").split() if end >= 0 else None
 
