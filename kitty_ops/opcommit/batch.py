@@ -137,13 +137,17 @@ class OpCommits:
             self.mover.move_ref(self.ref, self.head, self.tip or "", message)
             self.moved_at = time.time_ns()
             return True
-        with IndexLock(self.repo, self.index_lock_seconds):
+        self.index.ready()
+        if not last_try and not self.index.is_current():
+            return False  # seen without the lock: the person's git add, git status
+        with IndexLock(self.repo, self.index_lock_seconds) as lock:
             if plumbing.head_commit(self.repo) != self.head:
                 return False
-            self.index.ready()
-            if not self.index.is_current():
-                if not last_try:
-                    return False
+            current = self.index.is_current()
+            if not current and not last_try:
+                return False
+            lock.ensure_quiet()  # the process table, last: it is the longest check
+            if not current:
                 self.index.prepare(self.index_entries, self.read_at)
             self.mover.move_head(self.head, self.tip or "", message)
             self.moved_at = time.time_ns()

@@ -95,9 +95,10 @@ def wait_until_quiet(repo: git.Repo, busy_wait: float) -> None:
 
 
 class IndexLock:
-    """Hold `index.lock` (waiting up to `seconds` for another git command's),
-    checked under it that no person's HEAD-moving git command runs in this
-    work tree (one that starts later meets the lock); Busy if one does.
+    """Hold `index.lock` (waiting up to `seconds` for another git command's).
+    `ensure_quiet`, under it, checks that no person's HEAD-moving git command
+    runs in this work tree (one that starts later meets the lock); Busy if one
+    does.
 
     While the person is at work (their command was met in the last minute),
     the check is made first without the lock too: a person's commit runs
@@ -110,22 +111,22 @@ class IndexLock:
         self.seconds = seconds
         self.lock: gitlock.IndexLock | None = None
 
-    def __enter__(self) -> gitlock.IndexLock:
+    def __enter__(self) -> IndexLock:
         if busy.seen_lately(self.repo.git_path, time.time()):
             reason = busy_reason(self.repo)
             if reason is not None:
                 raise Busy(reason)
         try:
-            lock = gitlock.acquire(self.repo.git_path, self.seconds)
+            self.lock = gitlock.acquire(self.repo.git_path, self.seconds)
         except gitlock.LockHeld as exc:
             raise CommitSkipped(str(exc)) from None
+        return self
+
+    def ensure_quiet(self) -> None:
         reason = busy_reason(self.repo)
         if reason is not None:
-            lock.release()
             busy.note_seen(self.repo.git_path)
             raise Busy(reason)
-        self.lock = lock
-        return lock
 
     def __exit__(self, *exc_info: object) -> None:
         if self.lock is not None:
