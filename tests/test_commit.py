@@ -598,11 +598,15 @@ def test_a_failing_signer_is_asked_once_per_completion_not_once_per_pending_reco
     assert git(committed_repo, "status", "--porcelain", "-uall") == ""
 
 
-def test_completions_that_wait_for_an_op_commit_land_with_it_in_one_move_of_head(committed_repo):
+@pytest.mark.parametrize("target", ["HEAD", "refs/kitty-ops/records"])
+def test_completions_that_wait_for_an_op_commit_land_with_it_in_one_move_of_the_target(committed_repo, target):
     from kitty_ops.system.lock import hold_file
 
+    if target != "HEAD":  # ref mode: git makes the ref's first commit
+        git(committed_repo, "config", "kitty-ops.target", "ref")
+        complete_invocation(committed_repo, op(committed_repo))
     ops = [op(committed_repo, action=f"a{n}") for n in range(3)]
-    reflog_before = len(git(committed_repo, "reflog", "HEAD").splitlines())
+    reflog_before = len(git(committed_repo, "reflog", "show", target).splitlines())
     with hold_file(str(committed_repo / ".git" / commit_module.COMMIT_LOCK_NAME), 5.0):  # an Op commit under way
         running = [subprocess.Popen(["kitty-ops", "complete", op_id], cwd=committed_repo, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True) for op_id in ops]
@@ -610,12 +614,12 @@ def test_completions_that_wait_for_an_op_commit_land_with_it_in_one_move_of_head
                              for op_id in ops))
     printed = [process.communicate(timeout=60) for process in running]
     assert all(process.returncode == 0 for process in running), printed
-    log = git(committed_repo, "log", "-3", "--format=%(trailers:key=Op-Id,valueonly,separator=) %H")
+    log = git(committed_repo, "log", "-3", "--format=%(trailers:key=Op-Id,valueonly,separator=) %H", target)
     commits = dict(line.split() for line in log.splitlines())
     for op_id, (out, err) in zip(ops, printed, strict=True):
         assert commits[op_id][:12] in out + err  # each completion names its own Op commit
     assert git(committed_repo, "status", "--porcelain") == ""
-    # One completion took the others along: HEAD moved once for the three Op commits.
-    assert len(git(committed_repo, "reflog", "HEAD").splitlines()) == reflog_before + 1
-    assert not (committed_repo / ".git" / "kitty-ops" / "landed").exists() or \
-        not list((committed_repo / ".git" / "kitty-ops" / "landed").iterdir())
+    # One completion took the others along: the target moved once for the three Op commits.
+    assert len(git(committed_repo, "reflog", "show", target).splitlines()) == reflog_before + 1
+    landed = committed_repo / ".git" / "kitty-ops" / "landed"
+    assert not landed.exists() or not list(landed.iterdir())
