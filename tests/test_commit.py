@@ -618,7 +618,8 @@ def test_completions_that_wait_for_an_op_commit_land_with_it_in_one_move_of_the_
     commits = dict(line.split() for line in log.splitlines())
     for op_id, (out, err) in zip(ops, printed, strict=True):
         assert commits[op_id][:12] in out + err  # each completion names its own Op commit
-    assert git(committed_repo, "status", "--porcelain") == ""
+    if target == "HEAD":
+        assert git(committed_repo, "status", "--porcelain") == ""  # the index has them too
     # One completion took the others along: the target moved once for the three Op commits.
     assert len(git(committed_repo, "reflog", "show", target).splitlines()) == reflog_before + 1
     landed = committed_repo / ".git" / "kitty-ops" / "landed"
