@@ -24,14 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from gitrun import git
+
 from kitty_ops.lifecycle.executor import complete_invocation, start_invocation
 
 BIN = Path(sys.executable).parent
 COMMITTED = 1000
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, check=True, stdout=subprocess.DEVNULL)
 
 
 def make_clone(parent: Path, name: str) -> Path:

@@ -34,6 +34,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from gitrun import git
+
 BIN = Path(sys.executable).parent
 # Byte-compiled modules are part of an installed tool's start-up; let them be written.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -63,10 +65,6 @@ def record_text(op_id: str, n: int) -> str:
         "outcome": "done", "closed_by": "agent",
     }
     return started_line(op_id, n, "2026-01-01T00:00:00+00:00") + json.dumps(completed) + "\n"
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, check=True, stdout=subprocess.DEVNULL)
 
 
 def precommit_config() -> str:

@@ -47,6 +47,8 @@ import threading
 import time
 from pathlib import Path
 
+import gitrun
+
 BIN = Path(sys.executable).parent
 NAMES = ("one", "two", "three", "four", "five", "six", "seven", "eight")
 GIT_TIMEOUT = 120  # seconds, for any one git command of this script
@@ -122,10 +124,7 @@ with open(out, "a") as log:
 
 
 def git(repo: Path, *args: str, check: bool = True) -> str:
-    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=GIT_TIMEOUT)
-    if check and result.returncode:
-        raise RuntimeError(f"git {' '.join(args)}: {result.stderr.strip()}")
-    return result.stdout
+    return gitrun.git(repo, *args, check=check, timeout=GIT_TIMEOUT)
 
 
 def isolate(root: Path) -> None:

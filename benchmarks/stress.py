@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from gitrun import git
+
 BIN = Path(sys.executable).parent
 GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
@@ -71,13 +73,6 @@ while not os.path.exists(stop):
     rounds += 1
 print(rounds)
 """
-
-
-def git(repo: Path, *args: str, check: bool = True) -> str:
-    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
-    if check and result.returncode:
-        raise RuntimeError(f"git {' '.join(args)}: {result.stderr.strip()}")
-    return result.stdout
 
 
 def make_repo(root: Path) -> Path:
