@@ -113,9 +113,7 @@ class IndexLock:
 
     def __enter__(self) -> IndexLock:
         if busy.seen_lately(self.repo.git_path, time.time()):
-            reason = busy_reason(self.repo)
-            if reason is not None:
-                raise Busy(reason)
+            self.ensure_quiet()
         try:
             self.lock = gitlock.acquire(self.repo.git_path, self.seconds)
         except gitlock.LockHeld as exc:
@@ -123,6 +121,7 @@ class IndexLock:
         return self
 
     def ensure_quiet(self) -> None:
+        """Busy (and word left that the person is at work) if their HEAD-moving git command runs."""
         reason = busy_reason(self.repo)
         if reason is not None:
             busy.note_seen(self.repo.git_path)
